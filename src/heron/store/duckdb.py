@@ -1,0 +1,417 @@
+"""The embedded store: DuckDB in a data directory, old days moved to Parquet.
+
+Layout of a data directory::
+
+    heron.duckdb                     hot days (table events_hot), dead letters, manifests
+    parquet/day=YYYY-MM-DD/*.parquet  days moved out of the database (zstd)
+
+The ``events`` view unions both, so every reader sees one relation. A Parquet file
+becomes visible only when its manifest row commits in the same transaction that deletes
+its rows from ``events_hot``; files without a manifest row are leftovers of a crash
+and are removed at open. So a crash never loses or duplicates a day.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from heron.errors import DataDirLockedError, StoreError
+from heron.model.deadletter import DeadLetter
+from heron.model.event import Event, EventBatch, arrow_to_events
+from heron.model.schema import CORE_FIELDS, EXTRA_COLUMN, FieldKind
+from heron.model.timeutil import NS_PER_S
+from heron.store.base import (
+    Partition,
+    SearchQuery,
+    StoreStats,
+    field_sql,
+    quote_ident,
+)
+
+__all__ = ["DuckDBStore", "duckdb_column_type"]
+
+_DAY_NS = 86400 * NS_PER_S
+_TS = quote_ident("@timestamp")
+
+_DUCK_TYPES: dict[FieldKind, str] = {
+    FieldKind.TIMESTAMP: "TIMESTAMP_NS",
+    FieldKind.STRING: "VARCHAR",
+    FieldKind.INT: "BIGINT",
+    FieldKind.STRING_LIST: "VARCHAR[]",
+}
+
+
+def duckdb_column_type(name: str) -> str:
+    """The DuckDB type of a stored column."""
+    if name == EXTRA_COLUMN:
+        return "VARCHAR"
+    return _DUCK_TYPES[CORE_FIELDS[name]]
+
+
+def _naive_timestamps(table: pa.Table) -> pa.Table:
+    # DuckDB reads tz-aware Arrow timestamps as TIMESTAMPTZ (microseconds); dropping the
+    # zone (values are UTC already) keeps all nine fraction digits in TIMESTAMP_NS.
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_timestamp(fld.type) and fld.type.tz is not None:
+            naive = table.column(i).cast(pa.timestamp("ns"))
+            table = table.set_column(i, pa.field(fld.name, pa.timestamp("ns")), naive)
+    return table
+
+
+def _day_of(ns: int) -> str:
+    return datetime.fromtimestamp(ns // NS_PER_S, tz=UTC).strftime("%Y-%m-%d")
+
+
+def _day_start(day: str) -> int:
+    dt = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    return int(dt.timestamp()) * NS_PER_S
+
+
+def _like_pattern(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+class DuckDBStore:
+    """The DuckDB implementation of ``Store``; safe to use from several threads."""
+
+    def __init__(self, data_dir: str | Path, *, read_only: bool = False) -> None:
+        self.root = Path(data_dir)
+        self.read_only = read_only
+        if not read_only:
+            self.root.mkdir(parents=True, exist_ok=True)
+        db_path = self.root / "heron.duckdb"
+        if read_only and not db_path.exists():
+            raise StoreError(f"no Heron data in {self.root} (nothing ingested yet)")
+        try:
+            self._con = duckdb.connect(str(db_path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise DataDirLockedError(
+                    f"the data directory {self.root} is in use by another Heron process "
+                    "(a running 'heron serve' or 'heron ingest'); query it through that "
+                    "server's API or stop it first"
+                ) from exc
+            raise StoreError(f"cannot open {db_path}: {exc}") from exc
+        self._write_lock = threading.RLock()
+        if not read_only:
+            self._create_schema()
+            self._remove_orphan_files()
+            self._refresh_view()
+
+    # -- set-up ---------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        columns = ", ".join(
+            f"{quote_ident(name)} {duckdb_column_type(name)}"
+            for name in [*CORE_FIELDS, EXTRA_COLUMN]
+        )
+        self._con.execute(f"CREATE TABLE IF NOT EXISTS events_hot ({columns})")
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS event_partitions ("
+            "day DATE, path VARCHAR PRIMARY KEY, rows BIGINT, bytes BIGINT)"
+        )
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS dead_letters ("
+            "received TIMESTAMP_NS, source VARCHAR, location VARCHAR, reason VARCHAR, "
+            "raw VARCHAR, raw_size BIGINT)"
+        )
+
+    def _parquet_paths(self) -> list[str]:
+        rows = self._cursor().execute("SELECT path FROM event_partitions ORDER BY day").fetchall()
+        return [str(self.root / row[0]) for row in rows]
+
+    def _remove_orphan_files(self) -> None:
+        known = set(self._parquet_paths())
+        base = self.root / "parquet"
+        if not base.exists():
+            return
+        for path in base.rglob("*.parquet*"):
+            if str(path) not in known:
+                path.unlink()
+
+    def _refresh_view(self) -> None:
+        paths = self._parquet_paths()
+        sql = "SELECT * FROM events_hot"
+        if paths:
+            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+            sql += f" UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], union_by_name=true, hive_partitioning=false)"
+        with self._write_lock:
+            self._con.execute(f"CREATE OR REPLACE VIEW events AS {sql}")
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    # -- writing --------------------------------------------------------------------
+
+    def append(self, batch: EventBatch | pa.Table) -> int:
+        table = batch.to_arrow() if isinstance(batch, EventBatch) else batch
+        if table.num_rows == 0:
+            return 0
+        table = _naive_timestamps(table)
+        with self._write_lock:
+            cur = self._cursor()
+            cur.register("_heron_batch", table)
+            try:
+                cur.execute("INSERT INTO events_hot BY NAME SELECT * FROM _heron_batch")
+            finally:
+                cur.unregister("_heron_batch")
+        return int(table.num_rows)
+
+    def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        rows = [
+            (
+                datetime.fromtimestamp(d.received / NS_PER_S, tz=UTC).replace(tzinfo=None),
+                d.source,
+                d.location,
+                d.reason,
+                d.raw,
+                d.raw_size,
+            )
+            for d in letters
+        ]
+        with self._write_lock:
+            self._cursor().executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def compact(self, older_than: int) -> int:
+        cur = self._cursor()
+        days = [
+            str(row[0])
+            for row in cur.execute(
+                f"SELECT DISTINCT CAST({_TS} AS DATE) FROM events_hot "
+                f"WHERE {_TS} < make_timestamp_ns(?) ORDER BY 1",
+                [older_than],
+            ).fetchall()
+            if row[0] is not None
+        ]
+        moved = 0
+        for day in days:
+            start = _day_start(day)
+            if start + _DAY_NS > older_than:
+                continue
+            self._move_day(day, start)
+            moved += 1
+        if moved:
+            self._refresh_view()
+        return moved
+
+    def _move_day(self, day: str, start: int) -> None:
+        rel = Path("parquet") / f"day={day}" / f"part-{uuid.uuid4().hex}.parquet"
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        where = f"{_TS} >= make_timestamp_ns(?) AND {_TS} < make_timestamp_ns(?)"
+        bounds = [start, start + _DAY_NS]
+        with self._write_lock:
+            cur = self._cursor()
+            quoted = "'" + str(target).replace("'", "''") + "'"
+            cur.execute(
+                f"COPY (SELECT * FROM events_hot WHERE {where} ORDER BY {_TS}) TO {quoted} "
+                "(FORMAT parquet, COMPRESSION zstd)",
+                bounds,
+            )
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                (rows,) = cur.execute(
+                    f"SELECT count(*) FROM events_hot WHERE {where}", bounds
+                ).fetchone() or (0,)
+                cur.execute(f"DELETE FROM events_hot WHERE {where}", bounds)
+                cur.execute(
+                    "INSERT INTO event_partitions VALUES (CAST(? AS DATE), ?, ?, ?)",
+                    [day, str(rel), rows, target.stat().st_size],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                target.unlink(missing_ok=True)
+                raise
+
+    def drop_before(self, cutoff: int) -> int:
+        cutoff_day_start = _day_start(_day_of(cutoff))
+        dropped = 0
+        with self._write_lock:
+            cur = self._cursor()
+            gone = cur.execute(
+                "SELECT path, rows FROM event_partitions WHERE day < CAST(? AS DATE)",
+                [_day_of(cutoff)],
+            ).fetchall()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                (hot,) = cur.execute(
+                    f"SELECT count(*) FROM events_hot WHERE {_TS} < make_timestamp_ns(?)",
+                    [cutoff_day_start],
+                ).fetchone() or (0,)
+                cur.execute(
+                    f"DELETE FROM events_hot WHERE {_TS} < make_timestamp_ns(?)",
+                    [cutoff_day_start],
+                )
+                cur.execute(
+                    "DELETE FROM event_partitions WHERE day < CAST(? AS DATE)", [_day_of(cutoff)]
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            dropped = int(hot) + sum(int(r[1]) for r in gone)
+            self._refresh_view()
+        for rel, _rows in gone:
+            (self.root / rel).unlink(missing_ok=True)
+        return dropped
+
+    # -- reading --------------------------------------------------------------------
+
+    def _where(self, query: SearchQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.start is not None:
+            clauses.append(f"{_TS} >= make_timestamp_ns(?)")
+            params.append(query.start)
+        if query.end is not None:
+            clauses.append(f"{_TS} < make_timestamp_ns(?)")
+            params.append(query.end)
+        for name, value in query.filters.items():
+            kind = CORE_FIELDS.get(name)
+            if kind is FieldKind.STRING_LIST:
+                clauses.append(
+                    f"len(list_filter({quote_ident(name)}, x -> x ILIKE ? ESCAPE '\\')) > 0"
+                )
+                params.append(_like_pattern(value))
+                continue
+            if kind is FieldKind.INT and "*" not in value:
+                try:
+                    number = int(value)
+                except ValueError:
+                    raise StoreError(f"field {name!r} holds integers, not {value!r}") from None
+                clauses.append(f"{quote_ident(name)} = ?")
+                params.append(number)
+                continue
+            column, column_params = field_sql(name)
+            if kind is FieldKind.INT or kind is FieldKind.TIMESTAMP:
+                column = f"CAST({column} AS VARCHAR)"
+            clauses.append(f"{column} ILIKE ? ESCAPE '\\'")
+            params.extend(column_params)
+            params.append(_like_pattern(value))
+        if query.text:
+            for word in query.text.split():
+                clauses.append(
+                    "(\"event.original\" ILIKE ? ESCAPE '\\' OR message ILIKE ? ESCAPE '\\')"
+                )
+                pattern = "%" + _like_pattern(word) + "%"
+                params.extend([pattern, pattern])
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def search(self, query: SearchQuery) -> list[Event]:
+        where, params = self._where(query)
+        sql = f"SELECT * FROM events{where} ORDER BY {_TS} DESC LIMIT ?"
+        table = self._cursor().sql(sql, params=[*params, max(0, query.limit)]).to_arrow_table()
+        return list(arrow_to_events(table))
+
+    def aggregate(
+        self,
+        group_by: Sequence[str],
+        query: SearchQuery = SearchQuery(),
+        *,
+        interval: int | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        where, where_params = self._where(query)
+        selects: list[str] = []
+        select_params: list[Any] = []
+        for i, name in enumerate(group_by):
+            column, column_params = field_sql(name)
+            selects.append(f"{column} AS g{i}")
+            select_params.extend(column_params)
+        if interval is not None:
+            if interval <= 0:
+                raise StoreError("the time bin must be longer than zero")
+            selects.append(f"(epoch_ns({_TS}) // ?) * ? AS bin")
+            select_params.extend([interval, interval])
+        keys = [f"g{i}" for i in range(len(group_by))] + (["bin"] if interval else [])
+        group = f" GROUP BY {', '.join(keys)}" if keys else ""
+        order = "bin, n DESC" if interval else "n DESC"
+        sql = (
+            f"SELECT {', '.join([*selects, 'count(*) AS n'])} FROM events{where}{group} "
+            f"ORDER BY {order} LIMIT ?"
+        )
+        rows = self._cursor().execute(sql, [*select_params, *where_params, limit]).fetchall()
+        out: list[dict[str, Any]] = []
+        for row in rows:
+            item: dict[str, Any] = {name: row[i] for i, name in enumerate(group_by)}
+            if interval is not None:
+                item["@timestamp"] = row[len(group_by)]
+            item["count"] = row[-1]
+            out.append(item)
+        return out
+
+    def get(self, event_id: str) -> Event | None:
+        found = self.get_many([event_id])
+        return found[0] if found else None
+
+    def get_many(self, event_ids: Sequence[str]) -> list[Event]:
+        if not event_ids:
+            return []
+        table = (
+            self._cursor()
+            .sql('SELECT * FROM events WHERE "event.id" IN (SELECT unnest(?))', params=[list(event_ids)])
+            .to_arrow_table()
+        )
+        return list(arrow_to_events(table))
+
+    def stats(self) -> StoreStats:
+        cur = self._cursor()
+        hot = cur.execute(
+            f"SELECT CAST({_TS} AS DATE) AS d, count(*) FROM events_hot GROUP BY d ORDER BY d"
+        ).fetchall()
+        cold = cur.execute(
+            "SELECT day, sum(rows), sum(bytes) FROM event_partitions GROUP BY day ORDER BY day"
+        ).fetchall()
+        partitions = [Partition(str(d), int(n), "hot") for d, n in hot] + [
+            Partition(str(d), int(n), "parquet", int(b)) for d, n, b in cold
+        ]
+        partitions.sort(key=lambda p: (p.day, p.location))
+        total, first, last = cur.execute(
+            f"SELECT count(*), min(epoch_ns({_TS})), max(epoch_ns({_TS})) FROM events"
+        ).fetchone() or (0, None, None)
+        (letters,) = cur.execute("SELECT count(*) FROM dead_letters").fetchone() or (0,)
+        return StoreStats(int(total), first, last, partitions, int(letters))
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT epoch_ns(received), source, location, reason, raw, raw_size "
+                "FROM dead_letters ORDER BY received DESC LIMIT ?",
+                [limit],
+            )
+            .fetchall()
+        )
+        return [
+            DeadLetter(source=s, reason=r, raw=raw, location=loc, received=int(t), raw_size=n)
+            for t, s, loc, r, raw, n in rows
+        ]
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self._cursor().sql(sql, params=list(params) or None).to_arrow_table()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on this store's database, for components that keep tables beside events."""
+        return self._cursor()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
