@@ -1,1 +1,59 @@
-"""Heron parsers."""
+"""Parsers, one format a module, and the registry that names them.
+
+The registry is an explicit table (no import-time registration): a format name, as
+used by ``--format`` and in configuration, maps to the class that parses it. Classes are
+imported on first use so that starting Heron does not import every format.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from heron.errors import ConfigError
+from heron.parsers.base import ParseContext, Parser
+
+__all__ = ["FORMATS", "LINE_FORMATS", "ParseContext", "Parser", "detect_line_format", "get_parser"]
+
+#: format name → "module:Class"
+FORMATS: dict[str, str] = {
+    "syslog": "heron.parsers.syslog:SyslogParser",
+    "rfc3164": "heron.parsers.rfc3164:Rfc3164Parser",
+    "rfc5424": "heron.parsers.rfc5424:Rfc5424Parser",
+    "cef": "heron.parsers.cef:CefParser",
+    "leef": "heron.parsers.leef:LeefParser",
+    "auditd": "heron.parsers.auditd:AuditdParser",
+    "json": "heron.parsers.json:JsonParser",
+    "evtx": "heron.parsers.windows:WindowsEventParser",
+    "cloudtrail": "heron.parsers.cloudtrail:CloudTrailParser",
+}
+
+#: Formats read line by line from a file (the others have their own file readers).
+LINE_FORMATS = frozenset({"syslog", "rfc3164", "rfc5424", "cef", "leef", "auditd", "json"})
+
+
+@cache
+def get_parser(name: str) -> Parser:
+    """The parser for a format name; ``ConfigError`` for an unknown one."""
+    try:
+        target = FORMATS[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise ConfigError(f"unknown format {name!r} (known: {known})") from None
+    module_name, _, class_name = target.partition(":")
+    parser: Parser = getattr(importlib.import_module(module_name), class_name)()
+    return parser
+
+
+def detect_line_format(line: str) -> str:
+    """The format of one text line, from its first characters."""
+    head = line.lstrip()[:8]
+    if head.startswith("{"):
+        return "json"
+    if head.startswith("CEF:"):
+        return "cef"
+    if head.startswith("LEEF:"):
+        return "leef"
+    if head.startswith("type="):
+        return "auditd"
+    return "syslog"

@@ -282,7 +282,7 @@ class DuckDBStore:
             kind = CORE_FIELDS.get(name)
             if kind is FieldKind.STRING_LIST:
                 clauses.append(
-                    f"len(list_filter({quote_ident(name)}, x -> x ILIKE ? ESCAPE '\\')) > 0"
+                    f"len(list_filter({quote_ident(name)}, lambda x: x ILIKE ? ESCAPE '\\')) > 0"
                 )
                 params.append(_like_pattern(value))
                 continue

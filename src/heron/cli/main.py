@@ -1,0 +1,21 @@
+"""The ``heron`` command group."""
+
+from __future__ import annotations
+
+import click
+
+from heron import __version__
+from heron.cli.ingest import ingest
+from heron.cli.search import search
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="heron")
+def main() -> None:
+    """Heron: collect, normalize, detect and hunt security events."""
+
+
+main.add_command(ingest)
+main.add_command(search)
