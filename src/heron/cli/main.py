@@ -7,6 +7,7 @@ import click
 from heron import __version__
 from heron.cli.ingest import ingest
 from heron.cli.search import search
+from heron.cli.store import deadletters, retention, stats
 
 __all__ = ["main"]
 
@@ -19,3 +20,6 @@ def main() -> None:
 
 main.add_command(ingest)
 main.add_command(search)
+main.add_command(stats)
+main.add_command(deadletters)
+main.add_command(retention)

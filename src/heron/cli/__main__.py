@@ -1,0 +1,5 @@
+"""``python -m heron.cli``."""
+
+from heron.cli.main import main
+
+main()

@@ -1,0 +1,91 @@
+"""``heron stats``, ``heron deadletters``, ``heron retention``: look after the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import orjson
+
+from heron.cli.options import data_dir_option, format_option
+from heron.cli.output import emit_rows
+from heron.errors import HeronError
+from heron.model.timeutil import format_ns, now_ns, parse_duration
+from heron.store.duckdb import DuckDBStore
+
+__all__ = ["deadletters", "retention", "stats"]
+
+
+def _open(data_dir: str, *, read_only: bool) -> DuckDBStore:
+    if not Path(data_dir).exists():
+        raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")
+    try:
+        return DuckDBStore(data_dir, read_only=read_only)
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@format_option("table", "json")
+@data_dir_option
+def stats(output_format: str, data_dir: str) -> None:
+    """What the store holds: events, time span, day partitions, dead letters."""
+    with _open(data_dir, read_only=True) as store:
+        st = store.stats()
+    summary = {
+        "events": st.events,
+        "first": format_ns(st.first) if st.first is not None else None,
+        "last": format_ns(st.last) if st.last is not None else None,
+        "dead_letters": st.dead_letters,
+        "partitions": len(st.partitions),
+    }
+    if output_format == "json":
+        click.echo(orjson.dumps(summary).decode())
+        return
+    for key, value in summary.items():
+        click.echo(f"{key:>13}: {value}")
+    emit_rows(
+        [{"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
+         for p in st.partitions],
+        "table",
+        title="partitions",
+    )
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@format_option("table", "json", "csv")
+@data_dir_option
+def deadletters(limit: int, output_format: str, data_dir: str) -> None:
+    """Records that could not be ingested, newest first, with the reason."""
+    with _open(data_dir, read_only=True) as store:
+        letters = store.dead_letters(limit)
+    rows = [
+        {
+            "received": format_ns(d.received),
+            "source": d.source,
+            "location": d.location,
+            "reason": d.reason,
+            "raw_size": d.raw_size,
+            "raw": d.raw if output_format != "table" else d.raw[:120],
+        }
+        for d in letters
+    ]
+    emit_rows(rows, output_format)
+
+
+@click.command()
+@click.option("--keep", required=True, help="How long to keep events, e.g. 90d or 52w.")
+@data_dir_option
+def retention(keep: str, data_dir: str) -> None:
+    """Delete whole days of events older than --keep; move older days to Parquet."""
+    try:
+        keep_ns = parse_duration(keep)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--keep") from exc
+    from heron.runtime import HOT_DAYS
+
+    with _open(data_dir, read_only=False) as store:
+        dropped = store.drop_before(now_ns() - keep_ns)
+        moved = store.compact(now_ns() - HOT_DAYS * 86400 * 1_000_000_000)
+    click.echo(f"deleted {dropped:,} events older than {keep}; moved {moved} day(s) to Parquet")

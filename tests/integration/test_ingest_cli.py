@@ -1,0 +1,218 @@
+"""``heron ingest`` and ``heron search`` end to end, through the real command line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heron.model.timeutil import parse_timestamp
+from heron.store.base import SearchQuery
+from heron.store.duckdb import DuckDBStore
+
+HERON = [sys.executable, "-m", "heron.cli"]
+
+SSHD = [
+    "Nov 27 10:00:01 web01 sshd[1201]: Failed password for root from 203.0.113.9 port 50001 ssh2",
+    "Nov 27 10:00:03 web01 sshd[1201]: Failed password for invalid user oracle from 203.0.113.9 "
+    "port 50002 ssh2",
+    "Nov 27 10:00:09 web01 sshd[1207]: Accepted password for alice from 198.51.100.4 port 40022 "
+    "ssh2",
+]
+RFC5424 = '<34>1 2026-11-27T10:00:00.123456789Z mymachine su 77 ID47 [ex@32473 a="1"] \'su root\' failed'
+CEF = (
+    "CEF:0|Acme|Firewall|1.0|100|Connection blocked|7|src=10.1.1.1 dst=10.2.2.2 spt=5555 "
+    "dpt=443 proto=TCP act=blocked"
+)
+JSON_EVENT = {"@timestamp": "2026-11-27T10:00:05Z", "user": {"name": "carol"},
+              "source": {"ip": "192.0.2.7"}, "message": "json hello"}
+
+
+def heron(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HERON, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def ingest_json(paths: list[Path], data_dir: Path, *extra: str) -> dict[str, float]:
+    proc = heron("ingest", "--json", "--no-detect", *extra, *map(str, paths), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    summary: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(summary) == {"events", "failed", "seconds"}
+    return summary
+
+
+def store_of(data_dir: Path) -> DuckDBStore:
+    return DuckDBStore(data_dir, read_only=True)
+
+
+def write_mixed(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "auth.log").write_text("\n".join(SSHD) + "\n")
+    (folder / "app.log").write_text(RFC5424 + "\n" + CEF + "\n")
+    (folder / "events.ndjson").write_text(json.dumps(JSON_EVENT) + "\n")
+
+
+def test_folder_of_mixed_formats(tmp_path: Path, data_dir: Path) -> None:
+    write_mixed(tmp_path / "logs")
+    summary = ingest_json([tmp_path / "logs"], data_dir, "--year", "2026")
+    assert summary == {"events": 6, "failed": 0, "seconds": summary["seconds"]}
+    with store_of(data_dir) as store:
+        events = store.search(SearchQuery(limit=100))
+        assert len(events) == 6
+        assert all(e["event.original"] and e["log.file.path"].startswith(str(tmp_path)) for e in events)
+        failed = store.search(SearchQuery(filters={"user.name": "root"}))
+        assert len(failed) == 1 and failed[0]["event.outcome"] == "failure"
+        assert failed[0]["source.ip"] == "203.0.113.9"
+        assert failed[0]["@timestamp"] == parse_timestamp("2026-11-27T10:00:01Z")
+        (nano,) = store.search(SearchQuery(text="'su root' failed"))
+        assert nano["@timestamp"] % 1_000_000_000 == 123456789
+        (cef,) = store.search(SearchQuery(filters={"destination.port": "443"}))
+        assert cef["source.ip"] == "10.1.1.1"
+        (js,) = store.search(SearchQuery(filters={"user.name": "carol"}))
+        assert js["source.ip"] == "192.0.2.7"
+
+
+def test_search_command_formats(tmp_path: Path, data_dir: Path) -> None:
+    write_mixed(tmp_path / "logs")
+    ingest_json([tmp_path / "logs"], data_dir, "--year", "2026")
+    proc = heron("search", "--format", "json", "user.name=alice", data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.strip().splitlines()
+    row = json.loads(line)
+    assert row["user.name"] == "alice" and row["@timestamp"] == "2026-11-27T10:00:09Z"
+    proc = heron("search", "--format", "csv", "--limit", "2", "Failed", data_dir=data_dir)
+    assert proc.returncode == 0 and len(proc.stdout.strip().splitlines()) == 3  # header + 2
+    proc = heron("search", "--from", "2026-11-27T10:00:02Z", "--to", "2026-11-27T10:00:04Z",
+                 "--format", "json", data_dir=data_dir)
+    assert [json.loads(x)["user.name"] for x in proc.stdout.splitlines()] == ["oracle"]
+    proc = heron("search", "web01", data_dir=data_dir)
+    assert proc.returncode == 0 and "web01" in proc.stdout
+
+
+def test_invalid_utf8_line_is_dead_lettered_and_the_rest_kept(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "bad.log"
+    path.write_bytes(
+        SSHD[0].encode() + b"\n" + b"Nov 27 10:00:02 web01 sshd[1]: caf\xc3\x28 \xff\n"
+        + SSHD[2].encode() + b"\n"
+    )
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (2, 1)
+    with store_of(data_dir) as store:
+        (letter,) = store.dead_letters()
+    assert letter.reason.startswith("invalid UTF-8") and letter.location == "line 2"
+    assert "caf" in letter.raw
+
+
+def test_ten_megabyte_line_is_cut_and_reported(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "huge.log"
+    with path.open("wb") as f:
+        f.write(SSHD[0].encode() + b"\n")
+        f.write(b"x" * (10 * 1024 * 1024) + b"\n")
+        f.write(SSHD[2].encode() + b"\n")
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (2, 1)
+    with store_of(data_dir) as store:
+        (letter,) = store.dead_letters()
+    assert "longer than the limit" in letter.reason
+    assert letter.raw_size == 10 * 1024 * 1024 + 1
+    assert len(letter.raw) <= 64 * 1024
+
+
+def test_json_nested_ten_thousand_deep(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "deep.ndjson"
+    deep = '{"a":' * 10_000 + "1" + "}" * 10_000
+    path.write_text(json.dumps(JSON_EVENT) + "\n" + deep + "\n" + json.dumps(JSON_EVENT) + "\n")
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (2, 1)
+    with store_of(data_dir) as store:
+        (letter,) = store.dead_letters()
+    assert "nest" in letter.reason.lower() and letter.location == "line 2"
+
+
+def test_empty_file_says_so(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    proc = heron("ingest", "--no-detect", str(path), data_dir=data_dir)
+    assert proc.returncode == 0
+    assert "empty file" in proc.stderr
+
+
+def test_missing_path_is_a_clear_error(tmp_path: Path, data_dir: Path) -> None:
+    proc = heron("ingest", str(tmp_path / "nope.log"), data_dir=data_dir)
+    assert proc.returncode != 0
+    assert "nope.log" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_gzipped_cloudtrail(tmp_path: Path, data_dir: Path) -> None:
+    records = [
+        {
+            "eventVersion": "1.08",
+            "eventTime": f"2026-11-27T10:0{i}:00Z",
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.23",
+            "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
+                             "accountId": "111122223333"},
+            "responseElements": {"ConsoleLogin": "Success"},
+            "eventID": f"id-{i}",
+        }
+        for i in range(3)
+    ]
+    path = tmp_path / "111122223333_CloudTrail_us-east-1.json.gz"
+    path.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (3, 0)
+    with store_of(data_dir) as store:
+        events = store.search(SearchQuery(filters={"eventName": "ConsoleLogin"}))
+    assert len(events) == 3
+    assert {e["source.ip"] for e in events} == {"198.51.100.23"}
+    assert all(e["cloud.provider"] == "aws" for e in events)
+
+
+def test_truncated_evtx_keeps_what_it_can(tmp_path: Path, data_dir: Path, corpora: Path) -> None:
+    files = sorted((corpora / "evtx" / "EVTX-ATTACK-SAMPLES").rglob("*.evtx"),
+                   key=lambda p: p.stat().st_size)
+    source = next(p for p in reversed(files) if p.stat().st_size < 2 * 1024 * 1024)
+    whole = tmp_path / "whole.evtx"
+    shutil.copy(source, whole)
+    cut = tmp_path / "cut.evtx"
+    data = source.read_bytes()
+    cut.write_bytes(data[: len(data) // 2 + 1234])
+    full = ingest_json([whole], tmp_path / "full")
+    part = ingest_json([cut], data_dir)
+    assert 0 < part["events"] < full["events"]
+    proc = heron("deadletters", "--format", "json", data_dir=data_dir)
+    assert proc.returncode == 0
+
+
+def test_evtx_corpus_is_normalized(data_dir: Path, corpora: Path) -> None:
+    folder = corpora / "evtx" / "EVTX-ATTACK-SAMPLES" / "Credential Access"
+    summary = ingest_json([folder], data_dir)
+    assert summary["events"] > 100
+    with store_of(data_dir) as store:
+        logons = store.search(SearchQuery(filters={"event.code": "4624"}, limit=5))
+        for e in logons:
+            assert e["winlog.channel"] == "Security"
+            assert e["event.outcome"] == "success"
+            assert e["host.name"]
+            assert "TargetUserName" in e
+
+
+@pytest.mark.parametrize(("name", "forced"), [("auth.log", "json"), ("events.ndjson", "cef")])
+def test_forced_format_sends_mismatches_to_dead_letters(
+    tmp_path: Path, data_dir: Path, name: str, forced: str
+) -> None:
+    write_mixed(tmp_path / "logs")
+    summary = ingest_json([tmp_path / "logs" / name], data_dir, "--format", forced)
+    assert summary["events"] == 0 and summary["failed"] >= 1
