@@ -23,15 +23,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EVTX_DIR = ROOT.parent / "shared" / "corpora" / "evtx" / "EVTX-ATTACK-SAMPLES"
 
-_USERS = ["root", "admin", "alice", "bob", "deploy", "oracle", "test", "ubuntu", "git", "svc_backup"]
+_USERS = [
+    "root",
+    "admin",
+    "alice",
+    "bob",
+    "deploy",
+    "oracle",
+    "test",
+    "ubuntu",
+    "git",
+    "svc_backup",
+]
 _HOSTS = [f"srv{i:02d}" for i in range(20)]
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-_EVENT_NAMES = ["GetObject", "PutObject", "AssumeRole", "DescribeInstances", "ConsoleLogin",
-                "CreateUser", "AttachUserPolicy", "ListBuckets"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_EVENT_NAMES = [
+    "GetObject",
+    "PutObject",
+    "AssumeRole",
+    "DescribeInstances",
+    "ConsoleLogin",
+    "CreateUser",
+    "AttachUserPolicy",
+    "ListBuckets",
+]
 
 
 def _ip(rng: random.Random) -> str:
-    return f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    return (
+        f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    )
 
 
 def _sshd(rng: random.Random, i: int) -> str:
@@ -42,50 +63,74 @@ def _sshd(rng: random.Random, i: int) -> str:
     if kind == 0:
         msg = f"Failed password for {user} from {_ip(rng)} port {rng.randint(1024, 65535)} ssh2"
     elif kind == 1:
-        msg = (f"Failed password for invalid user {user}{i % 97} from {_ip(rng)} "
-               f"port {rng.randint(1024, 65535)} ssh2")
+        msg = (
+            f"Failed password for invalid user {user}{i % 97} from {_ip(rng)} "
+            f"port {rng.randint(1024, 65535)} ssh2"
+        )
     elif kind == 2:
-        msg = (f"Accepted publickey for {user} from {_ip(rng)} port {rng.randint(1024, 65535)} "
-               f"ssh2: RSA SHA256:{'x' * 43}")
+        msg = (
+            f"Accepted publickey for {user} from {_ip(rng)} port {rng.randint(1024, 65535)} "
+            f"ssh2: RSA SHA256:{'x' * 43}"
+        )
     else:
         msg = f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)"
     return f"{stamp} {host} sshd[{pid}]: {msg}"
 
 
 def _rfc5424(rng: random.Random, i: int) -> str:
-    return (f"<{rng.randint(0, 191)}>1 2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:"
-            f"{(i * 3) % 60:02d}.{i % 1000000:06d}Z {rng.choice(_HOSTS)} app{i % 5} {i % 9000} "
-            f"ID{i % 50} [exampleSDID@32473 iut=\"{i % 9}\" eventSource=\"Application\"] "
-            f"user {rng.choice(_USERS)} did action {i} on resource /data/{i % 1000}")
+    return (
+        f"<{rng.randint(0, 191)}>1 2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:"
+        f"{(i * 3) % 60:02d}.{i % 1000000:06d}Z {rng.choice(_HOSTS)} app{i % 5} {i % 9000} "
+        f'ID{i % 50} [exampleSDID@32473 iut="{i % 9}" eventSource="Application"] '
+        f"user {rng.choice(_USERS)} did action {i} on resource /data/{i % 1000}"
+    )
 
 
 def _cef(rng: random.Random, i: int) -> str:
-    return (f"CEF:0|Vendor{i % 3}|Firewall|1.{i % 9}|{100 + i % 40}|Connection "
-            f"{'blocked' if i % 2 else 'allowed'}|{i % 11}|src={_ip(rng)} dst={_ip(rng)} "
-            f"spt={rng.randint(1024, 65535)} dpt={rng.choice([22, 80, 443, 3389])} proto=TCP "
-            f"suser={rng.choice(_USERS)} act={'deny' if i % 2 else 'allow'} "
-            f"msg=policy rule {i % 77} matched rt={1764300000000 + i}")
+    return (
+        f"CEF:0|Vendor{i % 3}|Firewall|1.{i % 9}|{100 + i % 40}|Connection "
+        f"{'blocked' if i % 2 else 'allowed'}|{i % 11}|src={_ip(rng)} dst={_ip(rng)} "
+        f"spt={rng.randint(1024, 65535)} dpt={rng.choice([22, 80, 443, 3389])} proto=TCP "
+        f"suser={rng.choice(_USERS)} act={'deny' if i % 2 else 'allow'} "
+        f"msg=policy rule {i % 77} matched rt={1764300000000 + i}"
+    )
 
 
 def _cloudtrail(rng: random.Random, i: int) -> str:
     record = {
         "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "principalId": f"AIDA{i % 1000:016d}",
-                         "arn": f"arn:aws:iam::123456789012:user/{rng.choice(_USERS)}",
-                         "accountId": "123456789012", "accessKeyId": f"AKIA{i % 10000:016d}",
-                         "userName": rng.choice(_USERS)},
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": f"AIDA{i % 1000:016d}",
+            "arn": f"arn:aws:iam::123456789012:user/{rng.choice(_USERS)}",
+            "accountId": "123456789012",
+            "accessKeyId": f"AKIA{i % 10000:016d}",
+            "userName": rng.choice(_USERS),
+        },
         "eventTime": f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 5) % 60:02d}Z",
-        "eventSource": "s3.amazonaws.com", "eventName": rng.choice(_EVENT_NAMES),
-        "awsRegion": "eu-west-1", "sourceIPAddress": _ip(rng),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": rng.choice(_EVENT_NAMES),
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": _ip(rng),
         "userAgent": "aws-cli/2.13.0 Python/3.11.4 Linux/6.1 exe/x86_64 prompt/off command/s3.cp",
-        "requestParameters": {"bucketName": f"bucket-{i % 50}", "key": f"reports/{i}/data.csv",
-                              "Host": f"bucket-{i % 50}.s3.eu-west-1.amazonaws.com"},
+        "requestParameters": {
+            "bucketName": f"bucket-{i % 50}",
+            "key": f"reports/{i}/data.csv",
+            "Host": f"bucket-{i % 50}.s3.eu-west-1.amazonaws.com",
+        },
         "responseElements": None,
-        "requestID": f"{i:016X}", "eventID": f"{rng.getrandbits(128):032x}",
-        "readOnly": True, "eventType": "AwsApiCall", "managementEvent": False,
-        "recipientAccountId": "123456789012", "eventCategory": "Data",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                       "clientProvidedHostHeader": "s3.eu-west-1.amazonaws.com"},
+        "requestID": f"{i:016X}",
+        "eventID": f"{rng.getrandbits(128):032x}",
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+        "managementEvent": False,
+        "recipientAccountId": "123456789012",
+        "eventCategory": "Data",
+        "tlsDetails": {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": "s3.eu-west-1.amazonaws.com",
+        },
     }
     return json.dumps(record, separators=(",", ":"))
 
@@ -142,7 +187,11 @@ def main() -> None:
     if EVTX_DIR.is_dir():
         evtx = run_ingest(args.out / "data-evtx", [EVTX_DIR], extra)
         evtx["records_per_s"] = round(int(evtx["events"]) / float(evtx["seconds"]), 1)  # type: ignore[arg-type]
-    print(json.dumps({"mixed": mixed, "evtx": evtx, "cpus": os.cpu_count(), "detect": not args.no_detect}))
+    print(
+        json.dumps(
+            {"mixed": mixed, "evtx": evtx, "cpus": os.cpu_count(), "detect": not args.no_detect}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def transform(
         except ParseError as exc:
             dead.append(DeadLetter.of(chunk.source, exc.reason, raw, chunk.locations[i], received))
             continue
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not drop the batch
+        except Exception as exc:
             reason = f"{parser.name} parser failed: {type(exc).__name__}: {exc}"
             dead.append(DeadLetter.of(chunk.source, reason, raw, chunk.locations[i], received))
             continue

@@ -158,7 +158,10 @@ def test_stats(store: Store) -> None:
 
 def test_dead_letters_round_trip(store: Store) -> None:
     store.add_dead_letters(
-        [DeadLetter.of("f.log", "bad PRI", "<999>x", "line 3", T0), DeadLetter.of("g", "r", b"\xff")]
+        [
+            DeadLetter.of("f.log", "bad PRI", "<999>x", "line 3", T0),
+            DeadLetter.of("g", "r", b"\xff"),
+        ]
     )
     letters = store.dead_letters()
     assert {d.reason for d in letters} == {"bad PRI", "r"}
@@ -174,7 +177,7 @@ def test_reads_while_ingesting(store: Store) -> None:
             while not done.is_set():
                 store.search(SearchQuery(text="needle1", limit=10))
                 store.aggregate(["user.name"])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=reader)

@@ -24,13 +24,19 @@ SSHD = [
     "Nov 27 10:00:09 web01 sshd[1207]: Accepted password for alice from 198.51.100.4 port 40022 "
     "ssh2",
 ]
-RFC5424 = '<34>1 2026-11-27T10:00:00.123456789Z mymachine su 77 ID47 [ex@32473 a="1"] \'su root\' failed'
+RFC5424 = (
+    "<34>1 2026-11-27T10:00:00.123456789Z mymachine su 77 ID47 [ex@32473 a=\"1\"] 'su root' failed"
+)
 CEF = (
     "CEF:0|Acme|Firewall|1.0|100|Connection blocked|7|src=10.1.1.1 dst=10.2.2.2 spt=5555 "
     "dpt=443 proto=TCP act=blocked"
 )
-JSON_EVENT = {"@timestamp": "2026-11-27T10:00:05Z", "user": {"name": "carol"},
-              "source": {"ip": "192.0.2.7"}, "message": "json hello"}
+JSON_EVENT = {
+    "@timestamp": "2026-11-27T10:00:05Z",
+    "user": {"name": "carol"},
+    "source": {"ip": "192.0.2.7"},
+    "message": "json hello",
+}
 
 
 def heron(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -69,7 +75,9 @@ def test_folder_of_mixed_formats(tmp_path: Path, data_dir: Path) -> None:
     with store_of(data_dir) as store:
         events = store.search(SearchQuery(limit=100))
         assert len(events) == 6
-        assert all(e["event.original"] and e["log.file.path"].startswith(str(tmp_path)) for e in events)
+        assert all(
+            e["event.original"] and e["log.file.path"].startswith(str(tmp_path)) for e in events
+        )
         failed = store.search(SearchQuery(filters={"user.name": "root"}))
         assert len(failed) == 1 and failed[0]["event.outcome"] == "failure"
         assert failed[0]["source.ip"] == "203.0.113.9"
@@ -92,18 +100,31 @@ def test_search_command_formats(tmp_path: Path, data_dir: Path) -> None:
     assert row["user.name"] == "alice" and row["@timestamp"] == "2026-11-27T10:00:09Z"
     proc = heron("search", "--format", "csv", "--limit", "2", "Failed", data_dir=data_dir)
     assert proc.returncode == 0 and len(proc.stdout.strip().splitlines()) == 3  # header + 2
-    proc = heron("search", "--from", "2026-11-27T10:00:02Z", "--to", "2026-11-27T10:00:04Z",
-                 "--format", "json", data_dir=data_dir)
+    proc = heron(
+        "search",
+        "--from",
+        "2026-11-27T10:00:02Z",
+        "--to",
+        "2026-11-27T10:00:04Z",
+        "--format",
+        "json",
+        data_dir=data_dir,
+    )
     assert [json.loads(x)["user.name"] for x in proc.stdout.splitlines()] == ["oracle"]
     proc = heron("search", "web01", data_dir=data_dir)
     assert proc.returncode == 0 and "web01" in proc.stdout
 
 
-def test_invalid_utf8_line_is_dead_lettered_and_the_rest_kept(tmp_path: Path, data_dir: Path) -> None:
+def test_invalid_utf8_line_is_dead_lettered_and_the_rest_kept(
+    tmp_path: Path, data_dir: Path
+) -> None:
     path = tmp_path / "bad.log"
     path.write_bytes(
-        SSHD[0].encode() + b"\n" + b"Nov 27 10:00:02 web01 sshd[1]: caf\xc3\x28 \xff\n"
-        + SSHD[2].encode() + b"\n"
+        SSHD[0].encode()
+        + b"\n"
+        + b"Nov 27 10:00:02 web01 sshd[1]: caf\xc3\x28 \xff\n"
+        + SSHD[2].encode()
+        + b"\n"
     )
     summary = ingest_json([path], data_dir)
     assert (summary["events"], summary["failed"]) == (2, 1)
@@ -162,8 +183,11 @@ def test_gzipped_cloudtrail(tmp_path: Path, data_dir: Path) -> None:
             "eventName": "ConsoleLogin",
             "awsRegion": "us-east-1",
             "sourceIPAddress": "198.51.100.23",
-            "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
-                             "accountId": "111122223333"},
+            "userIdentity": {
+                "type": "Root",
+                "arn": "arn:aws:iam::111122223333:root",
+                "accountId": "111122223333",
+            },
             "responseElements": {"ConsoleLogin": "Success"},
             "eventID": f"id-{i}",
         }
@@ -181,8 +205,9 @@ def test_gzipped_cloudtrail(tmp_path: Path, data_dir: Path) -> None:
 
 
 def test_truncated_evtx_keeps_what_it_can(tmp_path: Path, data_dir: Path, corpora: Path) -> None:
-    files = sorted((corpora / "evtx" / "EVTX-ATTACK-SAMPLES").rglob("*.evtx"),
-                   key=lambda p: p.stat().st_size)
+    files = sorted(
+        (corpora / "evtx" / "EVTX-ATTACK-SAMPLES").rglob("*.evtx"), key=lambda p: p.stat().st_size
+    )
     source = next(p for p in reversed(files) if p.stat().st_size < 2 * 1024 * 1024)
     whole = tmp_path / "whole.evtx"
     shutil.copy(source, whole)

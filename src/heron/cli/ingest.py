@@ -40,15 +40,30 @@ def _parse_tz(text: str) -> timezone:
     show_default=True,
     help="Input format; auto detects it from content (per line for text files).",
 )
-@click.option("--rules", "rule_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Sigma rule files or folders (repeatable); default: the built-in pack.")
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Sigma rule files or folders (repeatable); default: the built-in pack.",
+)
 @click.option("--no-detect", is_flag=True, help="Store events without running detection.")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON summary line.")
 @click.option("--year", type=int, default=None, help="Year for syslog lines that carry none.")
-@click.option("--timezone", "tz", default="UTC", show_default=True,
-              help="Zone for syslog lines that carry none (UTC or +HH:MM).")
-@click.option("--max-line-bytes", type=int, default=1024 * 1024, show_default=True,
-              help="Longer lines go to the dead-letter record.")
+@click.option(
+    "--timezone",
+    "tz",
+    default="UTC",
+    show_default=True,
+    help="Zone for syslog lines that carry none (UTC or +HH:MM).",
+)
+@click.option(
+    "--max-line-bytes",
+    type=int,
+    default=1024 * 1024,
+    show_default=True,
+    help="Longer lines go to the dead-letter record.",
+)
 @data_dir_option
 def ingest(
     paths: tuple[Path, ...],
@@ -108,8 +123,11 @@ def ingest(
     if as_json:
         click.echo(
             orjson.dumps(
-                {"events": summary.events, "failed": summary.failed,
-                 "seconds": round(summary.seconds, 3)}
+                {
+                    "events": summary.events,
+                    "failed": summary.failed,
+                    "seconds": round(summary.seconds, 3),
+                }
             ).decode()
         )
     else:

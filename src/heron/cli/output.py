@@ -17,7 +17,9 @@ from heron.model.timeutil import format_ns
 __all__ = ["emit_rows", "jsonable"]
 
 
-def jsonable(row: dict[str, Any], timestamp_fields: Iterable[str] = TIMESTAMP_FIELDS) -> dict[str, Any]:
+def jsonable(
+    row: dict[str, Any], timestamp_fields: Iterable[str] = TIMESTAMP_FIELDS
+) -> dict[str, Any]:
     """A row with its nanosecond timestamps as RFC 3339 text."""
     out = dict(row)
     for name in timestamp_fields:

@@ -45,8 +45,10 @@ def stats(output_format: str, data_dir: str) -> None:
     for key, value in summary.items():
         click.echo(f"{key:>13}: {value}")
     emit_rows(
-        [{"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
-         for p in st.partitions],
+        [
+            {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
+            for p in st.partitions
+        ],
         "table",
         title="partitions",
     )

@@ -15,8 +15,8 @@ import pyarrow as pa
 __all__ = [
     "CORE_FIELDS",
     "EXTRA_COLUMN",
-    "FieldKind",
     "TIMESTAMP_FIELDS",
+    "FieldKind",
     "arrow_schema",
 ]
 

@@ -64,8 +64,16 @@ def flatten_windows_record(record: dict[str, Any]) -> Event:
     event_id = _text(system.get("EventID"))
     if event_id is not None:
         out["EventID"] = int(event_id) if str(event_id).isdigit() else event_id
-    for key in ("Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Channel",
-                "Computer"):
+    for key in (
+        "Version",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "EventRecordID",
+        "Channel",
+        "Computer",
+    ):
         value = _text(system.get(key))
         if value is not None:
             out[key] = value

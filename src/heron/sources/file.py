@@ -65,13 +65,14 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def _open_maybe_gzip(path: Path) -> tuple[BinaryIO, bool]:
+def _open_maybe_gzip(path: Path) -> tuple[BinaryIO, BinaryIO]:
+    """The decompressed stream and the file under it (whose position tells progress)."""
     raw = path.open("rb")
     head = raw.read(2)
     raw.seek(0)
     if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw), True  # type: ignore[return-value]
-    return raw, False
+        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
+    return raw, raw
 
 
 def detect_file_format(path: Path) -> str:
@@ -116,32 +117,35 @@ def read_file(
         raise ConfigError(f"format {kind!r} cannot be read from a file")
 
 
-def _read_lines(path: Path, fmt: str, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
+def _read_lines(
+    path: Path, fmt: str, chunk_records: int, max_line_bytes: int
+) -> Iterator[RawChunk]:
     source = str(path)
-    stream, _ = _open_maybe_gzip(path)
-    reader = io.BufferedReader(stream, buffer_size=1 << 20) if not isinstance(
-        stream, io.BufferedReader
-    ) else stream
+    stream, underlying = _open_maybe_gzip(path)
+    reader = (
+        io.BufferedReader(stream, buffer_size=1 << 20)
+        if not isinstance(stream, io.BufferedReader)
+        else stream
+    )
     chunk = RawChunk(source, fmt)
     line_no = 0
-    consumed = 0
+    reported = 0
     try:
         while True:
             try:
                 line = reader.readline(max_line_bytes + 1)
             except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
                 chunk.dead_letters.append(
-                    DeadLetter.of(source, f"cannot read further: {exc}", b"", f"line {line_no + 1}",
-                                  now_ns())
+                    DeadLetter.of(
+                        source, f"cannot read further: {exc}", b"", f"line {line_no + 1}", now_ns()
+                    )
                 )
                 break
             if not line:
                 break
             line_no += 1
-            consumed += len(line)
             if len(line) > max_line_bytes and not line.endswith(b"\n"):
                 size = len(line) + _skip_rest_of_line(reader)
-                consumed += size - len(line)
                 chunk.dead_letters.append(
                     DeadLetter(
                         source,
@@ -162,20 +166,25 @@ def _read_lines(path: Path, fmt: str, chunk_records: int, max_line_bytes: int) -
                 text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
                 chunk.dead_letters.append(
-                    DeadLetter.of(source, f"invalid UTF-8 at byte {exc.start}", line,
-                                  f"line {line_no}", now_ns())
+                    DeadLetter.of(
+                        source,
+                        f"invalid UTF-8 at byte {exc.start}",
+                        line,
+                        f"line {line_no}",
+                        now_ns(),
+                    )
                 )
                 continue
             chunk.records.append(text)
             chunk.locations.append(f"line {line_no}")
             if len(chunk.records) >= chunk_records:
-                chunk.bytes_read = consumed
-                consumed = 0
+                position = underlying.tell()
+                chunk.bytes_read, reported = position - reported, position
                 yield chunk
                 chunk = RawChunk(source, fmt)
+        chunk.bytes_read = path.stat().st_size - reported
     finally:
         reader.close()
-    chunk.bytes_read = consumed
     if chunk.records or chunk.dead_letters or chunk.bytes_read:
         yield chunk
 
@@ -195,9 +204,7 @@ def _read_evtx(path: Path, chunk_records: int) -> Iterator[RawChunk]:
     source = str(path)
     size = path.stat().st_size
     chunk = RawChunk(source, "evtx")
-    number = 0
-    for record, error in iter_evtx_records(path):
-        number += 1
+    for number, (record, error) in enumerate(iter_evtx_records(path), start=1):
         if error is not None:
             chunk.dead_letters.append(
                 DeadLetter.of(source, error, b"", f"record {number}", now_ns())

@@ -67,7 +67,7 @@ class Store(Protocol):
     def aggregate(
         self,
         group_by: Sequence[str],
-        query: SearchQuery = SearchQuery(),
+        query: SearchQuery | None = None,
         *,
         interval: int | None = None,
         limit: int = 1000,

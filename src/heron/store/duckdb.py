@@ -39,6 +39,9 @@ from heron.store.base import (
 __all__ = ["DuckDBStore", "duckdb_column_type"]
 
 _DAY_NS = 86400 * NS_PER_S
+# DuckDB's default buffer pool is 80% of RAM; a SIEM node shares its machine, and an
+# ingest of any size must stay within a known footprint.
+DEFAULT_MEMORY_LIMIT = "512MB"
 _TS = quote_ident("@timestamp")
 
 _DUCK_TYPES: dict[FieldKind, str] = {
@@ -83,7 +86,13 @@ def _like_pattern(value: str) -> str:
 class DuckDBStore:
     """The DuckDB implementation of ``Store``; safe to use from several threads."""
 
-    def __init__(self, data_dir: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        read_only: bool = False,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
         self.root = Path(data_dir)
         self.read_only = read_only
         if not read_only:
@@ -92,7 +101,9 @@ class DuckDBStore:
         if read_only and not db_path.exists():
             raise StoreError(f"no Heron data in {self.root} (nothing ingested yet)")
         try:
-            self._con = duckdb.connect(str(db_path), read_only=read_only)
+            self._con = duckdb.connect(
+                str(db_path), read_only=read_only, config={"memory_limit": memory_limit}
+            )
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise DataDirLockedError(
@@ -143,7 +154,10 @@ class DuckDBStore:
         sql = "SELECT * FROM events_hot"
         if paths:
             listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-            sql += f" UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], union_by_name=true, hive_partitioning=false)"
+            sql += (
+                f" UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], "
+                "union_by_name=true, hive_partitioning=false)"
+            )
         with self._write_lock:
             self._con.execute(f"CREATE OR REPLACE VIEW events AS {sql}")
 
@@ -318,12 +332,12 @@ class DuckDBStore:
     def aggregate(
         self,
         group_by: Sequence[str],
-        query: SearchQuery = SearchQuery(),
+        query: SearchQuery | None = None,
         *,
         interval: int | None = None,
         limit: int = 1000,
     ) -> list[dict[str, Any]]:
-        where, where_params = self._where(query)
+        where, where_params = self._where(query or SearchQuery())
         selects: list[str] = []
         select_params: list[Any] = []
         for i, name in enumerate(group_by):
@@ -361,7 +375,10 @@ class DuckDBStore:
             return []
         table = (
             self._cursor()
-            .sql('SELECT * FROM events WHERE "event.id" IN (SELECT unnest(?))', params=[list(event_ids)])
+            .sql(
+                'SELECT * FROM events WHERE "event.id" IN (SELECT unnest(?))',
+                params=[list(event_ids)],
+            )
             .to_arrow_table()
         )
         return list(arrow_to_events(table))
@@ -414,4 +431,3 @@ class DuckDBStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
