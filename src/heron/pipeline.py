@@ -7,6 +7,7 @@ owns the store and the alert sink and commits each batch.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +23,27 @@ from heron.model.event import Event, EventBatch, new_event_ids
 from heron.model.timeutil import now_ns
 from heron.normalize import normalize
 from heron.parsers import ParseContext, detect_line_format, get_parser
-from heron.sources.file import RawChunk, iter_files, read_file
+from heron.sources.file import (
+    DEFAULT_MAX_LINE_BYTES,
+    ChunkMerger,
+    RawChunk,
+    iter_files,
+    read_file,
+)
 from heron.store.base import Store
 
 __all__ = [
+    "COMMIT_EVENTS",
     "AlertSink",
     "ChunkResult",
     "IngestSummary",
     "Pipeline",
     "transform",
 ]
+
+
+#: Events buffered by a bulk load between two commits.
+COMMIT_EVENTS = 50_000
 
 
 class AlertSink(Protocol):
@@ -64,23 +76,27 @@ def transform(
     events: list[Event] = []
     ids = new_event_ids(len(chunk.records))
     fixed = None if chunk.format == "auto" else get_parser(chunk.format)
+    sources = chunk.record_sources
+    where: dict[str, tuple[str, str]] = {}  # event.id → (source, location), for rejects
     for i, raw in enumerate(chunk.records):
+        source = sources[i] if sources is not None else chunk.source
         parser = fixed or get_parser(detect_line_format(raw))
         try:
             event = parser.parse(raw, ctx)
         except ParseError as exc:
-            dead.append(DeadLetter.of(chunk.source, exc.reason, raw, chunk.locations[i], received))
+            dead.append(DeadLetter.of(source, exc.reason, raw, chunk.locations[i], received))
             continue
         except Exception as exc:
             reason = f"{parser.name} parser failed: {type(exc).__name__}: {exc}"
-            dead.append(DeadLetter.of(chunk.source, reason, raw, chunk.locations[i], received))
+            dead.append(DeadLetter.of(source, reason, raw, chunk.locations[i], received))
             continue
         normalize(event)
         event["event.id"] = ids[i]
         event["event.ingested"] = received
         event["event.original"] = raw
         if from_file:
-            event["log.file.path"] = chunk.source
+            event["log.file.path"] = source
+        where[ids[i]] = (source, chunk.locations[i])
         events.append(event)
     for enricher in enrichers:
         enricher.enrich(events)
@@ -91,7 +107,8 @@ def transform(
         batch, rejected = batch.split_valid()
         for item in rejected:
             raw = str(item.event.get("event.original", ""))
-            dead.append(DeadLetter.of(chunk.source, item.reason, raw, "", received))
+            source, location = where.get(str(item.event.get("event.id")), (chunk.source, ""))
+            dead.append(DeadLetter.of(source, item.reason, raw, location, received))
         events = batch.events
         table = batch.to_arrow() if events else None
     detections = detector.detect(events) if detector is not None and events else []
@@ -132,15 +149,18 @@ class Pipeline:
         self.enrichers = list(enrichers)
         self.context = context or ParseContext()
 
-    def commit(self, result: ChunkResult) -> None:
-        """Store a transformed chunk: events first, so an alert never names a lost event."""
-        if result.table is not None:
-            self.store.append(result.table)
-        self.store.add_dead_letters(result.dead_letters)
-        if result.detections and self.alerts is not None:
-            self.alerts.add(result.detections)
+    def commit(self, results: Sequence[ChunkResult]) -> None:
+        """Store transformed chunks in one write: events first, so no alert names a lost event."""
+        tables = [r.table for r in results if r.table is not None]
+        if tables:
+            self.store.append(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+        self.store.add_dead_letters([d for r in results for d in r.dead_letters])
+        detections = [d for r in results for d in r.detections]
+        if detections and self.alerts is not None:
+            self.alerts.add(detections)
 
-    def run_chunk(self, chunk: RawChunk, *, from_file: bool = True) -> ChunkResult:
+    def transform(self, chunk: RawChunk, *, from_file: bool = True) -> ChunkResult:
+        """``transform`` with this pipeline's components and a context for ``chunk``."""
         ctx = ParseContext(
             source=chunk.source,
             received=now_ns(),
@@ -148,10 +168,14 @@ class Pipeline:
             timezone=self.context.timezone,
             max_json_depth=self.context.max_json_depth,
         )
-        result = transform(
+        return transform(
             chunk, ctx, enrichers=self.enrichers, detector=self.detector, from_file=from_file
         )
-        self.commit(result)
+
+    def run_chunk(self, chunk: RawChunk, *, from_file: bool = True) -> ChunkResult:
+        """Transform and commit one chunk (durable when this returns)."""
+        result = self.transform(chunk, from_file=from_file)
+        self.commit([result])
         return result
 
     def ingest_files(
@@ -160,33 +184,49 @@ class Pipeline:
         *,
         fmt: str = "auto",
         max_line_bytes: int | None = None,
-        progress: Callable[[int, ChunkResult], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> IngestSummary:
         """Every file under ``paths`` through the pipeline; a bad file never stops the rest."""
-        import time
-
-        from heron.sources.file import DEFAULT_MAX_LINE_BYTES
-
         started = time.perf_counter()
         summary = IngestSummary()
         limit = max_line_bytes or DEFAULT_MAX_LINE_BYTES
+        # A bulk load commits every COMMIT_EVENTS events, not every chunk: a commit is a
+        # synced write, and folders of small files would otherwise pay one per file.
+        pending: list[ChunkResult] = []
+        pending_events = 0
+        merger = ChunkMerger()
+
+        def take(chunk: RawChunk) -> None:
+            nonlocal pending, pending_events
+            result = self.transform(chunk)
+            count = len(result.events)
+            result.events = []  # stored through the Arrow table; free the dicts now
+            summary.events += count
+            summary.failed += len(result.dead_letters)
+            summary.detections += len(result.detections)
+            pending.append(result)
+            pending_events += count
+            if pending_events >= COMMIT_EVENTS:
+                self.commit(pending)
+                pending, pending_events = [], 0
+            if progress is not None:
+                progress(chunk.bytes_read, count)
+
         for path in iter_files(list(paths)):
             summary.files += 1
             if path.stat().st_size == 0:
                 summary.messages.append(f"{path}: empty file, nothing to ingest")
                 continue
             try:
-                for chunk in read_file(path, fmt, max_line_bytes=limit):
-                    result = self.run_chunk(chunk)
-                    summary.events += len(result.events)
-                    summary.failed += len(result.dead_letters)
-                    summary.detections += len(result.detections)
-                    if progress is not None:
-                        progress(chunk.bytes_read, result)
+                for chunk in merger.add_all(read_file(path, fmt, max_line_bytes=limit)):
+                    take(chunk)
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
-                self.store.add_dead_letters([letter])
+                pending.append(ChunkResult(None, [], [letter], []))
                 summary.failed += 1
                 summary.messages.append(f"{path}: {letter.reason}")
+        for chunk in merger.flush():
+            take(chunk)
+        self.commit(pending)
         summary.seconds = time.perf_counter() - started
         return summary

@@ -107,9 +107,9 @@ def ingest(
                 task = progress.add_task("ingest", total=total or None, events=0)
                 counted = 0
 
-                def advance(nbytes: int, result: object) -> None:
+                def advance(nbytes: int, events: int) -> None:
                     nonlocal counted
-                    counted += len(getattr(result, "events", []))
+                    counted += events
                     progress.update(task, advance=nbytes, events=counted)
 
                 summary = pipeline.ingest_files(

@@ -23,6 +23,7 @@ from heron.parsers import FORMATS, LINE_FORMATS
 __all__ = [
     "DEFAULT_CHUNK_RECORDS",
     "DEFAULT_MAX_LINE_BYTES",
+    "ChunkMerger",
     "RawChunk",
     "detect_file_format",
     "iter_files",
@@ -50,6 +51,53 @@ class RawChunk:
     locations: list[str] = field(default_factory=list)  # "line 12", "record 7"
     dead_letters: list[DeadLetter] = field(default_factory=list)
     bytes_read: int = 0  # progress: bytes of the file consumed by this chunk
+    # Set when the chunk joins records of several files (``ChunkMerger``): each one's file.
+    record_sources: list[str] | None = None
+
+
+class ChunkMerger:
+    """Joins the small chunks of many small files into full ones.
+
+    A batch has a fixed cost (Arrow columns, a detection pass) whatever its size; a
+    folder of hundreds of small EVTX files would otherwise pay it once per file.
+    """
+
+    def __init__(self, target_records: int = DEFAULT_CHUNK_RECORDS) -> None:
+        self.target = target_records
+        self._held: RawChunk | None = None
+
+    def add_all(self, chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:
+        """Full chunks ready to process; a small remainder is held for the next file."""
+        for chunk in chunks:
+            yield from self.add(chunk)
+
+    def add(self, chunk: RawChunk) -> Iterator[RawChunk]:
+        if len(chunk.records) >= self.target:
+            yield from self.flush()
+            yield chunk
+            return
+        held = self._held
+        if held is not None and held.format != chunk.format:
+            yield from self.flush()
+            held = None
+        if held is None:
+            self._held = chunk
+            return
+        if held.record_sources is None:
+            held.record_sources = [held.source] * len(held.records)
+        held.record_sources.extend([chunk.source] * len(chunk.records))
+        held.records.extend(chunk.records)
+        held.locations.extend(chunk.locations)
+        held.dead_letters.extend(chunk.dead_letters)
+        held.bytes_read += chunk.bytes_read
+        if len(held.records) >= self.target:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[RawChunk]:
+        """The held chunk, if any."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            yield held
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:

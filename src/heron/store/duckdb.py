@@ -13,6 +13,7 @@ and are removed at open. So a crash never loses or duplicates a day.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import uuid
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from heron.errors import DataDirLockedError, StoreError
 from heron.model.deadletter import DeadLetter
@@ -148,6 +150,8 @@ class DuckDBStore:
         for path in base.rglob("*.parquet*"):
             if str(path) not in known:
                 path.unlink()
+        for staging in base.glob(".staging-*"):
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _refresh_view(self) -> None:
         paths = self._parquet_paths()
@@ -198,56 +202,50 @@ class DuckDBStore:
             self._cursor().executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def compact(self, older_than: int) -> int:
-        cur = self._cursor()
-        days = [
-            str(row[0])
-            for row in cur.execute(
-                f"SELECT DISTINCT CAST({_TS} AS DATE) FROM events_hot "
-                f"WHERE {_TS} < make_timestamp_ns(?) ORDER BY 1",
-                [older_than],
-            ).fetchall()
-            if row[0] is not None
-        ]
-        moved = 0
-        for day in days:
-            start = _day_start(day)
-            if start + _DAY_NS > older_than:
-                continue
-            self._move_day(day, start)
-            moved += 1
-        if moved:
-            self._refresh_view()
-        return moved
-
-    def _move_day(self, day: str, start: int) -> None:
-        rel = Path("parquet") / f"day={day}" / f"part-{uuid.uuid4().hex}.parquet"
-        target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        where = f"{_TS} >= make_timestamp_ns(?) AND {_TS} < make_timestamp_ns(?)"
-        bounds = [start, start + _DAY_NS]
+        # Whole days only: a day moves once it has ended before ``older_than``.
+        cutoff = _day_start(_day_of(older_than))
+        where = f"{_TS} < make_timestamp_ns(?)"
         with self._write_lock:
             cur = self._cursor()
-            quoted = "'" + str(target).replace("'", "''") + "'"
+            (rows,) = cur.execute(
+                f"SELECT count(*) FROM events_hot WHERE {where}", [cutoff]
+            ).fetchone() or (0,)
+            if not rows:
+                return 0
+            # One COPY writes every day's file; files stay invisible (and are removed as
+            # orphans after a crash) until their manifest rows commit with the DELETE.
+            staging = self.root / "parquet" / f".staging-{uuid.uuid4().hex}"
+            staging.parent.mkdir(parents=True, exist_ok=True)
+            quoted = "'" + str(staging).replace("'", "''") + "'"
             cur.execute(
-                f"COPY (SELECT * FROM events_hot WHERE {where} ORDER BY {_TS}) TO {quoted} "
-                "(FORMAT parquet, COMPRESSION zstd)",
-                bounds,
+                f"COPY (SELECT *, strftime({_TS}, '%Y-%m-%d') AS day FROM events_hot "
+                f"WHERE {where} ORDER BY {_TS}) TO {quoted} (FORMAT parquet, "
+                "PARTITION_BY (day), COMPRESSION zstd, FILENAME_PATTERN 'part-{uuid}')",
+                [cutoff],
             )
+            manifest: list[tuple[str, str, int, int]] = []
+            for written in sorted(staging.rglob("*.parquet")):
+                day = written.parent.name.removeprefix("day=")
+                rel = Path("parquet") / f"day={day}" / written.name
+                (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+                written.rename(self.root / rel)
+                count = pq.read_metadata(self.root / rel).num_rows
+                manifest.append((day, str(rel), count, (self.root / rel).stat().st_size))
+            shutil.rmtree(staging, ignore_errors=True)
             cur.execute("BEGIN TRANSACTION")
             try:
-                (rows,) = cur.execute(
-                    f"SELECT count(*) FROM events_hot WHERE {where}", bounds
-                ).fetchone() or (0,)
-                cur.execute(f"DELETE FROM events_hot WHERE {where}", bounds)
-                cur.execute(
-                    "INSERT INTO event_partitions VALUES (CAST(? AS DATE), ?, ?, ?)",
-                    [day, str(rel), rows, target.stat().st_size],
+                cur.execute(f"DELETE FROM events_hot WHERE {where}", [cutoff])
+                cur.executemany(
+                    "INSERT INTO event_partitions VALUES (CAST(? AS DATE), ?, ?, ?)", manifest
                 )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
-                target.unlink(missing_ok=True)
+                for _day, rel_path, _n, _b in manifest:
+                    (self.root / rel_path).unlink(missing_ok=True)
                 raise
+        self._refresh_view()
+        return len({day for day, *_ in manifest})
 
     def drop_before(self, cutoff: int) -> int:
         cutoff_day_start = _day_start(_day_of(cutoff))
