@@ -8,7 +8,7 @@ owns the store and the alert sink and commits each batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -36,6 +36,7 @@ __all__ = [
     "COMMIT_EVENTS",
     "AlertSink",
     "ChunkResult",
+    "ChunkTransformer",
     "IngestSummary",
     "Pipeline",
     "transform",
@@ -60,6 +61,8 @@ class ChunkResult:
     events: list[Event]
     dead_letters: list[DeadLetter]
     detections: list[Detection]
+    event_count: int = 0
+    newest: int | None = None  # the newest @timestamp in the chunk (event time)
 
 
 def transform(
@@ -112,7 +115,8 @@ def transform(
         events = batch.events
         table = batch.to_arrow() if events else None
     detections = detector.detect(events) if detector is not None and events else []
-    return ChunkResult(table, events, dead, detections)
+    newest = max((e["@timestamp"] for e in events), default=None)
+    return ChunkResult(table, events, dead, detections, len(events), newest)
 
 
 @dataclass(slots=True)
@@ -185,8 +189,13 @@ class Pipeline:
         fmt: str = "auto",
         max_line_bytes: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        transformer: ChunkTransformer | None = None,
     ) -> IngestSummary:
-        """Every file under ``paths`` through the pipeline; a bad file never stops the rest."""
+        """Every file under ``paths`` through the pipeline; a bad file never stops the rest.
+
+        ``transformer`` runs ``transform`` elsewhere (worker processes) and yields results
+        in order; without it, chunks are transformed here.
+        """
         started = time.perf_counter()
         summary = IngestSummary()
         limit = max_line_bytes or DEFAULT_MAX_LINE_BYTES
@@ -194,12 +203,17 @@ class Pipeline:
         # synced write, and folders of small files would otherwise pay one per file.
         pending: list[ChunkResult] = []
         pending_events = 0
-        merger = ChunkMerger()
-
-        def take(chunk: RawChunk) -> None:
-            nonlocal pending, pending_events
-            result = self.transform(chunk)
-            count = len(result.events)
+        chunks = self._file_chunks(paths, fmt, limit, summary)
+        if transformer is None:
+            results: Iterator[tuple[RawChunk, ChunkResult]] = (
+                (chunk, self.transform(chunk)) for chunk in chunks
+            )
+        else:
+            results = transformer.transform_all(chunks)
+        for chunk, result in results:
+            if transformer is not None:
+                result.detections = transformer.finish_detections(result)
+            count = result.event_count
             result.events = []  # stored through the Arrow table; free the dicts now
             summary.events += count
             summary.failed += len(result.dead_letters)
@@ -211,22 +225,35 @@ class Pipeline:
                 pending, pending_events = [], 0
             if progress is not None:
                 progress(chunk.bytes_read, count)
+        self.commit(pending)
+        summary.seconds = time.perf_counter() - started
+        return summary
 
+    def _file_chunks(
+        self, paths: Iterable[Path], fmt: str, limit: int, summary: IngestSummary
+    ) -> Iterator[RawChunk]:
+        merger = ChunkMerger()
         for path in iter_files(list(paths)):
             summary.files += 1
             if path.stat().st_size == 0:
                 summary.messages.append(f"{path}: empty file, nothing to ingest")
                 continue
             try:
-                for chunk in merger.add_all(read_file(path, fmt, max_line_bytes=limit)):
-                    take(chunk)
+                yield from merger.add_all(read_file(path, fmt, max_line_bytes=limit))
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
-                pending.append(ChunkResult(None, [], [letter], []))
-                summary.failed += 1
                 summary.messages.append(f"{path}: {letter.reason}")
-        for chunk in merger.flush():
-            take(chunk)
-        self.commit(pending)
-        summary.seconds = time.perf_counter() - started
-        return summary
+                yield RawChunk(str(path), "auto", dead_letters=[letter])
+        yield from merger.flush()
+
+
+class ChunkTransformer(Protocol):
+    """Runs ``transform`` on chunks somewhere else (``heron.runtime.WorkerPool``)."""
+
+    def transform_all(self, chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, ChunkResult]]:
+        """Each chunk with its result, in the order given."""
+        ...
+
+    def finish_detections(self, result: ChunkResult) -> list[Detection]:
+        """The detections of a result once the parent's stateful detection has seen it."""
+        ...

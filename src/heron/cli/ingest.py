@@ -74,10 +74,11 @@ def ingest(
     year: int | None,
     tz: str,
     max_line_bytes: int,
+    workers: int | None,
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
-    from heron.runtime import open_node
+    from heron.runtime import WorkerPool, open_node, worker_count
 
     err = Console(stderr=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
@@ -112,9 +113,21 @@ def ingest(
                     counted += events
                     progress.update(task, advance=nbytes, events=counted)
 
-                summary = pipeline.ingest_files(
-                    files, fmt=fmt, max_line_bytes=max_line_bytes, progress=advance
+                count = worker_count(total, workers)
+                pool = (
+                    WorkerPool(node.worker_spec(context), count, node.detector) if count else None
                 )
+                try:
+                    summary = pipeline.ingest_files(
+                        files,
+                        fmt=fmt,
+                        max_line_bytes=max_line_bytes,
+                        progress=advance,
+                        transformer=pool,
+                    )
+                finally:
+                    if pool is not None:
+                        pool.close()
             node.finish_ingest()
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
