@@ -64,6 +64,12 @@ def _parse_tz(text: str) -> timezone:
     show_default=True,
     help="Longer lines go to the dead-letter record.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: one per core for inputs over 16 MiB; 0: none).",
+)
 @data_dir_option
 def ingest(
     paths: tuple[Path, ...],
@@ -80,7 +86,7 @@ def ingest(
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
     from heron.runtime import WorkerPool, open_node, worker_count
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
         files = list(iter_files(list(paths)))
