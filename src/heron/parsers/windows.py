@@ -31,6 +31,12 @@ def _text(value: Any) -> Any:
     return value
 
 
+def _attrs(node: Any) -> dict[str, Any]:
+    """The ``#attributes`` of an element, or {} when the element or its attributes are odd."""
+    attrs = node.get("#attributes") if isinstance(node, dict) else None
+    return attrs if isinstance(attrs, dict) else {}
+
+
 def _data_fields(block: Any, out: Event) -> None:
     if not isinstance(block, dict):
         if block not in (None, ""):
@@ -55,15 +61,15 @@ def flatten_windows_record(record: dict[str, Any]) -> Event:
         raise ParseError("not a Windows event: no Event.System block", parser="windows")
     system = body["System"]
     out: Event = {}
-    provider = system.get("Provider", {})
-    attrs = provider.get("#attributes", {}) if isinstance(provider, dict) else {}
+    attrs = _attrs(system.get("Provider"))
     if attrs.get("Name"):
         out["Provider_Name"] = attrs["Name"]
     if attrs.get("Guid"):
         out["Provider_Guid"] = attrs["Guid"]
     event_id = _text(system.get("EventID"))
     if event_id is not None:
-        out["EventID"] = int(event_id) if str(event_id).isdigit() else event_id
+        digits = str(event_id)
+        out["EventID"] = int(digits) if digits.isdigit() and digits.isascii() else event_id
     for key in (
         "Version",
         "Level",
@@ -77,17 +83,18 @@ def flatten_windows_record(record: dict[str, Any]) -> Event:
         value = _text(system.get(key))
         if value is not None:
             out[key] = value
-    created = system.get("TimeCreated", {})
-    stamp = created.get("#attributes", {}).get("SystemTime") if isinstance(created, dict) else None
+    stamp = _attrs(system.get("TimeCreated")).get("SystemTime")
     if stamp:
-        out["@timestamp"] = parse_timestamp(stamp)
-    execution = system.get("Execution", {})
-    if isinstance(execution, dict):
-        for key, value in execution.get("#attributes", {}).items():
-            out[f"Execution_{key}"] = value
-    security = system.get("Security", {})
-    if isinstance(security, dict) and security.get("#attributes", {}).get("UserID"):
-        out["SecurityUserID"] = security["#attributes"]["UserID"]
+        try:
+            out["@timestamp"] = parse_timestamp(str(stamp))
+        except (ValueError, OverflowError):
+            # Keep the event (the caller falls back to the receive time) and the value.
+            out["_invalid.@timestamp"] = stamp
+    for key, value in _attrs(system.get("Execution")).items():
+        out[f"Execution_{key}"] = value
+    user_id = _attrs(system.get("Security")).get("UserID")
+    if user_id:
+        out["SecurityUserID"] = user_id
     if "EventData" in body:
         _data_fields(body["EventData"], out)
     if "UserData" in body:
@@ -108,6 +115,9 @@ class WindowsEventParser:
             raise ParseError(f"invalid JSON in EVTX record: {exc}", parser=self.name) from exc
         if not isinstance(record, dict):
             raise ParseError("EVTX record is not a JSON object", parser=self.name)
-        event = flatten_windows_record(record)
+        try:
+            event = flatten_windows_record(record)
+        except RecursionError:
+            raise ParseError("EVTX record nested too deeply", parser=self.name) from None
         event.setdefault("@timestamp", ctx.received)
         return event
