@@ -26,10 +26,30 @@ FORMATS: dict[str, str] = {
     "json": "heron.parsers.json:JsonParser",
     "evtx": "heron.parsers.windows:WindowsEventParser",
     "cloudtrail": "heron.parsers.cloudtrail:CloudTrailParser",
+    "kv": "heron.parsers.kv:KvParser",
+    "fortigate": "heron.parsers.fortigate:FortiGateParser",
+    "cisco_asa": "heron.parsers.cisco_asa:CiscoAsaParser",
+    "panos": "heron.parsers.panos:PanOsParser",
+    "apache_access": "heron.parsers.web_access:ApacheAccessParser",
+    "nginx_access": "heron.parsers.web_access:NginxAccessParser",
+    "web_access": "heron.parsers.web_access:WebAccessParser",
+    "suricata": "heron.parsers.suricata:SuricataEveParser",
+    "zeek": "heron.parsers.zeek:ZeekParser",
+    "azure": "heron.parsers.azure:AzureParser",
+    "gcp_audit": "heron.parsers.gcp:GcpAuditParser",
+    "okta": "heron.parsers.okta:OktaParser",
+    "o365": "heron.parsers.o365:Office365Parser",
+    "otel_genai": "heron.parsers.otel_genai:OtelGenAiParser",
 }
 
 #: Formats read line by line from a file (the others have their own file readers).
 LINE_FORMATS = frozenset({"syslog", "rfc3164", "rfc5424", "cef", "leef", "auditd", "json"})
+# Vendor formats of one record a line (Zeek TSV and Azure {"records": [...]} files need
+# their readers: heron.parsers.zeek.iter_zeek_tsv_records, heron.parsers.azure.iter_azure_records).
+LINE_FORMATS |= {
+    "kv", "fortigate", "cisco_asa", "panos", "apache_access", "nginx_access", "web_access",
+    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
+}  # fmt: skip
 
 
 @cache
