@@ -37,6 +37,7 @@ from heron.store.base import (
     field_sql,
     quote_ident,
 )
+from heron.store.textindex import index_batch, init_index
 
 __all__ = ["DuckDBStore", "duckdb_column_type"]
 
@@ -137,6 +138,7 @@ class DuckDBStore:
             "received TIMESTAMP_NS, source VARCHAR, location VARCHAR, reason VARCHAR, "
             "raw VARCHAR, raw_size BIGINT)"
         )
+        init_index(self._con)
 
     def _parquet_paths(self) -> list[str]:
         rows = self._cursor().execute("SELECT path FROM event_partitions ORDER BY day").fetchall()
@@ -179,7 +181,15 @@ class DuckDBStore:
             cur = self._cursor()
             cur.register("_heron_batch", table)
             try:
-                cur.execute("INSERT INTO events_hot BY NAME SELECT * FROM _heron_batch")
+                # The free-text skip index commits with the events it covers.
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    cur.execute("INSERT INTO events_hot BY NAME SELECT * FROM _heron_batch")
+                    index_batch(cur, "_heron_batch", table.column_names)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
             finally:
                 cur.unregister("_heron_batch")
         return int(table.num_rows)

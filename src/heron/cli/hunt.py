@@ -1,0 +1,265 @@
+"""``heron hunt``: run a hunt (Kusto-style pipes) over stored events; ``heron searches``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+import orjson
+
+from heron.cli.options import data_dir_option, format_option
+from heron.cli.output import emit_rows
+from heron.errors import HeronError
+from heron.model.timeutil import format_ns, now_ns
+
+__all__ = ["hunt", "searches"]
+
+
+def _open(data_dir: str, *, read_only: bool) -> Any:
+    from heron.store.duckdb import DuckDBStore
+
+    if not Path(data_dir).is_dir():
+        raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")
+    try:
+        return DuckDBStore(data_dir, read_only=read_only)
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _query_text(query: str | None) -> str:
+    if query is None:
+        raise click.UsageError("give a query: heron hunt 'events | take 10' (or - to read stdin)")
+    return sys.stdin.read() if query == "-" else query
+
+
+@click.command()
+@click.argument("query", required=False)
+@format_option("table", "json", "csv", "parquet")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write to this file (parquet needs it)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=10_000,
+    show_default=True,
+    help="Most rows to return; 0 for no cap.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds before the hunt is stopped.",
+)
+@click.option(
+    "--explain", is_flag=True, help="Print the SQL that would run, instead of running it."
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "clickhouse"]),
+    default="duckdb",
+    help="SQL dialect for --explain.",
+)
+@click.option("--fields", "list_fields", is_flag=True, help="List the field names in the data.")
+@click.option("--save", "save_name", metavar="NAME", help="Save the query under NAME (not run).")
+@click.option("--schedule", help="With --save: run every interval (5m, 1h).")
+@click.option("--alert", is_flag=True, help="With --save --schedule: rows raise alerts.")
+@click.option(
+    "--level", default="medium", show_default=True, help="With --alert: the alerts' level."
+)
+@click.option("--description", default="", help="With --save: what the search looks for.")
+@click.option("--saved", "saved_name", metavar="NAME", help="Run the saved search NAME.")
+@data_dir_option
+def hunt(
+    query: str | None,
+    output_format: str,
+    out: str | None,
+    limit: int,
+    timeout: float,
+    explain: bool,
+    dialect: str,
+    list_fields: bool,
+    save_name: str | None,
+    schedule: str | None,
+    alert: bool,
+    level: str,
+    description: str,
+    saved_name: str | None,
+    data_dir: str,
+) -> None:
+    """Hunt with pipes: heron hunt 'events | where user.name == "root" | take 10'.
+
+    The language is Kusto-style (where, project, extend, summarize … by bin(@timestamp, 5m),
+    top, sort, take, distinct, join, let, search "text"); see
+    docs/reference/hunting-language.md. QUERY '-' reads the query from stdin.
+    """
+    from heron.query.errors import QueryError
+
+    try:
+        if list_fields:
+            _print_fields(data_dir, output_format)
+            return
+        if saved_name:
+            query = _saved_query(data_dir, saved_name)
+        text = _query_text(query)
+        if save_name:
+            _save(data_dir, save_name, text, description, schedule, alert, level)
+            return
+        if explain:
+            _explain(text, dialect, data_dir, limit)
+            return
+        _run(text, data_dir, output_format, out, limit, timeout)
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _saved_query(data_dir: str, name: str) -> str:
+    from heron.query.saved import get_search
+
+    with _open(data_dir, read_only=True) as store:
+        found = get_search(store, name)
+    if found is None:
+        raise click.ClickException(f"no saved search named {name!r} (see 'heron searches list')")
+    return found.query
+
+
+def _save(
+    data_dir: str,
+    name: str,
+    text: str,
+    description: str,
+    schedule: str | None,
+    alert: bool,
+    level: str,
+) -> None:
+    from heron.query.saved import save_search
+
+    with _open(data_dir, read_only=False) as store:
+        saved = save_search(
+            store,
+            name,
+            text,
+            now=now_ns(),
+            description=description,
+            schedule=schedule,
+            alert=alert,
+            level=level,
+        )
+    when = f", every {schedule}" if saved.schedule else ""
+    click.echo(f"saved search {saved.name!r}{when}{', raises alerts' if saved.alert else ''}")
+
+
+def _explain(text: str, dialect: str, data_dir: str, limit: int) -> None:
+    from heron.query.compile import compile_query
+    from heron.query.parse import parse
+    from heron.query.run import catalog_for
+    from heron.query.schema import Catalog
+
+    tree = parse(text)
+    catalog = Catalog()
+    if Path(data_dir).is_dir() and (Path(data_dir) / "heron.duckdb").exists():
+        with _open(data_dir, read_only=True) as store:
+            catalog = catalog_for(store, tree)
+    # Exactly what runs: the LIMIT is --limit + 1, one row more tells that more matched.
+    compiled = compile_query(
+        tree, dialect=dialect, catalog=catalog, row_limit=limit + 1 if limit else None
+    )
+    click.echo(compiled.sql)
+
+
+def _run(text: str, data_dir: str, fmt: str, out: str | None, limit: int, timeout: float) -> None:
+    from heron.query.rows import text_rows
+    from heron.query.run import execute
+
+    if fmt == "parquet" and not out:
+        raise click.UsageError("--format parquet needs --out FILE")
+    with _open(data_dir, read_only=True) as store:
+        result = execute(store, text, limit=limit or None, timeout=timeout)
+    table = result.table
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert out is not None
+        pq.write_table(table, out, compression="zstd")
+    else:
+        rows = text_rows(table)
+        if out:
+            with open(out, "w", encoding="utf-8", newline="") as stream:
+                _emit(rows, table.column_names, fmt, stream)
+        else:
+            _emit(rows, table.column_names, fmt, None)
+    note = f"{table.num_rows:,} row{'s' if table.num_rows != 1 else ''}"
+    if result.truncated:
+        note += f" (stopped at --limit {limit:,}; more matched)"
+    if fmt == "table" or out or result.truncated:
+        click.echo(note, err=True)
+
+
+def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, stream: TextIO | None) -> None:
+    if fmt == "json":
+        target = stream or sys.stdout
+        for row in rows:
+            target.write(orjson.dumps(row, default=str).decode() + "\n")
+        return
+    emit_rows(rows, fmt, columns=columns, out=stream)
+
+
+def _print_fields(data_dir: str, fmt: str) -> None:
+    from heron.query.fields import list_fields
+
+    with _open(data_dir, read_only=True) as store:
+        fields = list_fields(store)
+    rows = [{"name": f.name, "type": f.type, "where": f.where, "seen": f.seen} for f in fields]
+    _emit(rows, ["name", "type", "where", "seen"], "table" if fmt == "parquet" else fmt, None)
+
+
+@click.group()
+def searches() -> None:
+    """Saved searches: list, show, delete (save with 'heron hunt --save NAME QUERY')."""
+
+
+@searches.command("list")
+@format_option("table", "json", "csv")
+@data_dir_option
+def list_command(output_format: str, data_dir: str) -> None:
+    """Every saved search."""
+    from heron.query.saved import list_searches
+
+    with _open(data_dir, read_only=True) as store:
+        found = list_searches(store)
+    rows = []
+    for s in found:
+        row = s.to_dict()
+        for key in ("created", "updated", "last_run"):
+            row[key] = format_ns(row[key]) if row[key] else None
+        if s.schedule is not None:
+            from heron.query.rows import format_timespan
+
+            row["schedule"] = format_timespan(s.schedule)
+        rows.append(row)
+    columns = ["name", "schedule", "alert", "level", "last_run", "last_rows", "query"]
+    _emit(
+        rows,
+        columns if output_format != "json" else list(rows[0]) if rows else [],
+        output_format,
+        None,
+    )
+
+
+@searches.command("delete")
+@click.argument("name")
+@data_dir_option
+def delete_command(name: str, data_dir: str) -> None:
+    """Delete the saved search NAME."""
+    from heron.query.saved import delete_search
+
+    with _open(data_dir, read_only=False) as store:
+        gone = delete_search(store, name)
+    if not gone:
+        raise click.ClickException(f"no saved search named {name!r}")
+    click.echo(f"deleted saved search {name!r}")

@@ -1,0 +1,375 @@
+"""The correlation engine: single-event detections in, correlation detections out.
+
+Event time drives everything. The *watermark* is the newest ``@timestamp`` seen; the
+*frontier* trails it by the lateness bound, and every match older than the frontier is
+applied to the windows in event-time order (``window.py``). A match that arrives
+behind the frontier is late: the windows already moved past it, so it is dropped from
+correlation and counted (``stats()``), never silently lost. ``flush()`` says the input
+has ended for now and applies everything pending.
+
+Correlations may feed correlations (Sigma's chained rules): a firing becomes a match of
+the correlations that name it, with its group-by values as fields. State is saved
+after every batch and loaded at start, so windows survive a restart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from heron.detect.base import Detection
+from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError, CorrelationType
+from heron.detect.correlate.state import CorrelationStateFile, SavedState
+from heron.detect.correlate.window import (
+    Contribution,
+    CorrelationWindow,
+    Firing,
+    GroupKey,
+    WindowChanges,
+)
+from heron.detect.sigma.fieldmap import ECS_FALLBACK, ENTITY_FIELDS, entities_of
+from heron.model.event import Event
+from heron.model.timeutil import NS_PER_S
+
+__all__ = [
+    "DEFAULT_LATENESS_NS",
+    "CorrelationEngine",
+    "CorrelationStats",
+    "field_text",
+]
+
+#: How far behind the newest event a match may arrive and still be correlated in order.
+DEFAULT_LATENESS_NS = 300 * NS_PER_S
+
+# Windows logs write "-" for an empty value (IpAddress of a local logon).
+_EMPTY = ("", "-")
+_REVERSE_FALLBACK: dict[str, tuple[str, ...]] = {}
+for _vendor, _ecs in ECS_FALLBACK.items():
+    _REVERSE_FALLBACK[_ecs] = (*_REVERSE_FALLBACK.get(_ecs, ()), _vendor)
+for _ecs, _vendors in ENTITY_FIELDS.items():
+    _REVERSE_FALLBACK[_ecs] = tuple(
+        dict.fromkeys((*_vendors, *_REVERSE_FALLBACK.get(_ecs, ()))).keys()
+    )
+
+
+def _scalar_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        items = [t for t in (_scalar_text(v) for v in value) if t is not None]
+        return ",".join(items) or None
+    if isinstance(value, dict):
+        return None
+    text = str(value)
+    return None if text in _EMPTY else text
+
+
+def field_text(event: Mapping[str, Any], name: str) -> str | None:
+    """A field's value as text for grouping: the name itself, else its vendor/ECS twins.
+
+    Absent, empty and ``-`` values are None: Sigma requires a group-by field to exist,
+    so an event without it does not contribute to the correlation.
+    """
+    text = _scalar_text(event.get(name))
+    if text is not None:
+        return text
+    twin = ECS_FALLBACK.get(name)
+    if twin is not None:
+        text = _scalar_text(event.get(twin))
+        if text is not None:
+            return text
+    for alt in _REVERSE_FALLBACK.get(name, ()):
+        text = _scalar_text(event.get(alt))
+        if text is not None:
+            return text
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationStats:
+    """Counters: late matches dropped, matches without group-by values, state held."""
+
+    watermark: int | None
+    frontier: int | None
+    late: int
+    late_by_rule: dict[str, int]
+    ungrouped: int
+    pending: int
+    groups: int
+
+
+class CorrelationEngine:
+    """Runs correlation rules over the single-event detections of each batch."""
+
+    def __init__(
+        self,
+        rules: Sequence[CorrelationRule],
+        *,
+        lateness_ns: int = DEFAULT_LATENESS_NS,
+        state_file: CorrelationStateFile | None = None,
+    ) -> None:
+        if lateness_ns < 0:
+            raise ValueError("the lateness bound cannot be negative")
+        self.rules = _dependency_order(rules)
+        self.lateness_ns = lateness_ns
+        self.state_file = state_file
+        self.windows: dict[str, CorrelationWindow] = {
+            r.id: CorrelationWindow(r) for r in self.rules
+        }
+        # rule id → (correlation id, step) for every correlation the rule feeds.
+        self.feeds: dict[str, list[tuple[str, int]]] = {}
+        for rule in self.rules:
+            for step, rid in enumerate(rule.rule_ids):
+                self.feeds.setdefault(rid, []).append((rule.id, step))
+        self.watermark: int | None = None
+        self.frontier: int | None = None
+        self.late: Counter[str] = Counter()
+        self.ungrouped = 0
+        self._dirty = False
+        # Correlations whose saved state is of an older definition: cleared on next save.
+        self._reset: set[str] = set()
+        if state_file is not None:
+            saved = state_file.load()
+            if saved is not None:
+                self.restore(saved)
+
+    # -- what the rule set says -----------------------------------------------------
+
+    @property
+    def hidden_rule_ids(self) -> frozenset[str]:
+        """Rules whose own matches raise no alert: used only by ``generate: false`` correlations."""
+        shown: set[str] = set()
+        used: set[str] = set()
+        for rule in self.rules:
+            for rid in rule.rule_ids:
+                used.add(rid)
+                if rule.generate:
+                    shown.add(rid)
+        return frozenset(used - shown)
+
+    @property
+    def input_rule_ids(self) -> frozenset[str]:
+        """Every rule id some correlation reads."""
+        return frozenset(self.feeds)
+
+    # -- the batch path -------------------------------------------------------------
+
+    def detect(
+        self,
+        events: Sequence[Event],
+        base: Sequence[Detection],
+        *,
+        newest: int | None = None,
+    ) -> list[Detection]:
+        """Correlation detections that this batch completes; saves state afterwards.
+
+        ``newest``: the batch's newest event time when ``events`` holds only the events
+        that ``base`` names (the rest of the batch still moves event time on).
+        """
+        by_id: dict[str, Event] = {}
+        if self.watermark is not None and (newest is None or newest < self.watermark):
+            newest = self.watermark
+        for event in events:
+            ts = event.get("@timestamp")
+            if isinstance(ts, int) and (newest is None or ts > newest):
+                newest = ts
+            eid = event.get("event.id")
+            if isinstance(eid, str):
+                by_id[eid] = event
+        for det in base:
+            if det.rule_id not in self.feeds:
+                continue
+            if newest is None or det.timestamp > newest:
+                newest = det.timestamp
+            self._feed(det, by_id.get(det.event_ids[0]) if len(det.event_ids) == 1 else None)
+        if newest != self.watermark:
+            self.watermark = newest
+            self._dirty = True
+        out: list[Detection] = []
+        if newest is not None:
+            out = self._advance(newest - self.lateness_ns, final=False)
+        self.save()
+        return out
+
+    def flush(self, *, final: bool = False) -> list[Detection]:
+        """Apply every pending match: the input has ended for now.
+
+        The frontier moves up to the watermark, so matches older than the newest event
+        seen are late from then on. ``final`` also closes windows still open (a test run
+        or retro-hunt, where no more events will come) and forgets all state.
+        """
+        out: list[Detection] = []
+        if self.watermark is not None:
+            out = self._advance(self.watermark + 1, final=final)
+        self.save()
+        return out
+
+    def _feed(self, det: Detection, event: Mapping[str, Any] | None) -> None:
+        fields: Mapping[str, Any] = event if event is not None else {**det.entities, **det.group}
+        entities = dict(det.entities) if det.entities or event is None else entities_of(fields)
+        for corr_id, step in self.feeds[det.rule_id]:
+            window = self.windows[corr_id]
+            contribution = self._contribution(window.rule, det, step, fields, entities)
+            if contribution is None:
+                continue
+            group, c = contribution
+            if self.frontier is not None and c.ts < self.frontier:
+                self.late[corr_id] += 1
+                self._dirty = True
+                continue
+            window.add(group, c)
+            self._dirty = True
+
+    def _contribution(
+        self,
+        rule: CorrelationRule,
+        det: Detection,
+        step: int,
+        fields: Mapping[str, Any],
+        entities: dict[str, str],
+    ) -> tuple[GroupKey, Contribution] | None:
+        values: list[str] = []
+        for name in rule.group_by:
+            text = field_text(fields, rule.group_field(name, det.rule_id))
+            if text is None:
+                self.ungrouped += 1
+                return None
+            values.append(text)
+        value: str | None = None
+        if rule.type is CorrelationType.VALUE_COUNT:
+            parts = [
+                field_text(fields, rule.group_field(f, det.rule_id)) for f in rule.value_fields
+            ]
+            if any(p is None for p in parts):
+                return None
+            value = "\x1f".join(p for p in parts if p is not None)
+        return tuple(values), Contribution(det.timestamp, step, det.event_ids, value, entities)
+
+    def _advance(self, frontier: int, *, final: bool) -> list[Detection]:
+        if not final and self.frontier is not None and frontier <= self.frontier:
+            return []
+        out: list[Detection] = []
+        for rule in self.rules:  # children before the correlations they feed
+            firings = self.windows[rule.id].advance(frontier, final=final)
+            for firing in firings:
+                detection = self._detection(rule, firing)
+                out.append(detection)
+                if rule.id in self.feeds:
+                    self._feed(detection, None)
+        if self.frontier is None or frontier > self.frontier:
+            self.frontier = frontier
+        if out or final:
+            self._dirty = True
+        return out
+
+    def _detection(self, rule: CorrelationRule, firing: Firing) -> Detection:
+        ids = tuple(dict.fromkeys(i for c in firing.contributions for i in c.event_ids))
+        group = dict(zip(rule.group_by, firing.group, strict=True))
+        entities = _agreed_entities(c.entities for c in firing.contributions)
+        for name, value in group.items():
+            if name in ENTITY_FIELDS:
+                entities[name] = value
+        return Detection(
+            rule_id=rule.id,
+            rule_name=rule.title,
+            level=rule.level,
+            timestamp=firing.ts,
+            event_ids=ids,
+            tags=rule.tags,
+            entities=entities,
+            group=group,
+        )
+
+    # -- state ----------------------------------------------------------------------
+
+    def stats(self) -> CorrelationStats:
+        return CorrelationStats(
+            watermark=self.watermark,
+            frontier=self.frontier,
+            late=sum(self.late.values()),
+            late_by_rule=dict(self.late),
+            ungrouped=self.ungrouped,
+            pending=sum(len(w.pending) for w in self.windows.values()),
+            groups=sum(len(w.groups) for w in self.windows.values()),
+        )
+
+    def restore(self, saved: SavedState) -> None:
+        """Load saved state; windows of rules that changed since start afresh."""
+        meta = saved.meta
+        self.watermark = meta.get("watermark")
+        self.frontier = meta.get("frontier")
+        self.late = Counter({str(k): int(v) for k, v in (meta.get("late") or {}).items()})
+        self.ungrouped = int(meta.get("ungrouped") or 0)
+        for rid, window in self.windows.items():
+            stored = saved.windows.get(rid)
+            if stored is None:
+                continue
+            if stored.fingerprint != window.rule.fingerprint:
+                self._reset.add(rid)
+                continue
+            window.restore(stored.groups, stored.pending)
+
+    def save(self) -> None:
+        """Write what changed since the last save (one transaction)."""
+        if self.state_file is None:
+            for window in self.windows.values():
+                window.changes = WindowChanges()
+            return
+        changes = {
+            rid: (w.rule.fingerprint, w.changes, w.groups, rid in self._reset)
+            for rid, w in self.windows.items()
+            if w.changes or rid in self._reset
+        }
+        if not changes and not self._dirty:
+            return
+        meta = {
+            "watermark": self.watermark,
+            "frontier": self.frontier,
+            "late": dict(self.late),
+            "ungrouped": self.ungrouped,
+        }
+        self.state_file.save(meta, changes)
+        for window in self.windows.values():
+            window.changes = WindowChanges()
+        self._reset.clear()
+        self._dirty = False
+
+
+def _agreed_entities(items: Iterable[dict[str, str]]) -> dict[str, str]:
+    """Entity values every contribution that has the field agrees on."""
+    seen: dict[str, str | None] = {}
+    for entities in items:
+        for name, value in entities.items():
+            if name not in seen:
+                seen[name] = value
+            elif seen[name] != value:
+                seen[name] = None
+    return {k: v for k, v in seen.items() if v is not None}
+
+
+def _dependency_order(rules: Sequence[CorrelationRule]) -> list[CorrelationRule]:
+    """Correlations ordered so each comes after every correlation it reads."""
+    by_id = {r.id: r for r in rules}
+    done: dict[str, CorrelationRule] = {}
+    visiting: set[str] = set()
+
+    def visit(rule: CorrelationRule) -> None:
+        if rule.id in done:
+            return
+        if rule.id in visiting:
+            raise CorrelationRuleError(rule.id, "correlation rules refer to each other in a cycle")
+        visiting.add(rule.id)
+        for rid in rule.rule_ids:
+            child = by_id.get(rid)
+            if child is not None:
+                visit(child)
+        visiting.discard(rule.id)
+        done[rule.id] = rule
+
+    for rule in rules:
+        visit(rule)
+    return list(done.values())

@@ -1,0 +1,333 @@
+"""Per-group window state of one correlation rule, advanced in event-time order.
+
+Matches reach a ``CorrelationWindow`` in any order and wait in ``pending``; the engine
+then moves the *frontier* forward (the newest event time seen, less the lateness
+bound) and every pending match older than the frontier is applied in event-time
+order: (timestamp, position of its rule, event ids). Applying in that fixed order is
+what makes the result independent of arrival order, as long as nothing arrives behind
+the frontier (such matches are late: counted and dropped by the engine).
+
+Windows are inclusive: two events exactly ``timespan`` apart are in one window.
+A rising condition (``gt``/``gte``, and every temporal rule) is decided at the event
+that meets it; the window then starts afresh. Other conditions (``lt``, ``lte``,
+``eq``, ``neq`` on counts) are decided when the window that opened at a group's
+first event closes, ``timespan`` later.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from heron.detect.correlate.rules import CorrelationRule, CorrelationType, evaluate
+
+__all__ = [
+    "Contribution",
+    "CorrelationWindow",
+    "Firing",
+    "GroupKey",
+    "GroupState",
+    "WindowChanges",
+]
+
+GroupKey = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One rule match that feeds a correlation: a single event, or a correlation's firing."""
+
+    ts: int
+    step: int  # position of its rule in the correlation's ``rule_ids``
+    event_ids: tuple[str, ...]
+    value: str | None = None  # value_count: the counted field's value
+    entities: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def order(self) -> tuple[int, int, tuple[str, ...]]:
+        return (self.ts, self.step, self.event_ids)
+
+    def to_json(self) -> list[Any]:
+        return [self.ts, self.step, list(self.event_ids), self.value, self.entities]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Contribution:
+        ts, step, ids, value, entities = data
+        return cls(int(ts), int(step), tuple(ids), value, dict(entities))
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """A correlation met for a group: at ``ts``, on these contributions."""
+
+    group: GroupKey
+    ts: int
+    contributions: tuple[Contribution, ...]
+
+
+@dataclass(slots=True)
+class Chain:
+    """A partial ``temporal_ordered`` sequence: steps 0..k seen in order since ``start``."""
+
+    start: int
+    parts: tuple[Contribution, ...]
+
+
+@dataclass(slots=True)
+class GroupState:
+    """What one group has in its window."""
+
+    window: list[Contribution] = field(default_factory=list)
+    opened: int | None = None  # start of the window of a close-decided condition
+    chains: list[Chain | None] = field(default_factory=list)
+    last: int = 0  # newest match applied
+
+    def empty(self) -> bool:
+        return not self.window and self.opened is None and not any(self.chains)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last": self.last,
+            "window": [c.to_json() for c in self.window],
+            "opened": self.opened,
+            "chains": [
+                None if ch is None else [ch.start, [c.to_json() for c in ch.parts]]
+                for ch in self.chains
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GroupState:
+        chains: list[Chain | None] = []
+        for item in data.get("chains", []):
+            if item is None:
+                chains.append(None)
+            else:
+                chains.append(
+                    Chain(int(item[0]), tuple(Contribution.from_json(c) for c in item[1]))
+                )
+        return cls(
+            window=[Contribution.from_json(c) for c in data.get("window", [])],
+            opened=data.get("opened"),
+            chains=chains,
+            last=int(data.get("last") or 0),
+        )
+
+
+class CorrelationWindow:
+    """The state of one correlation rule over all its groups.
+
+    Groups are kept in the order they were last touched (event-time order, since matches
+    are applied in that order), so the ones whose window has run out are at the front
+    and pruning costs nothing for the groups still active. Changes since the last save
+    are tracked so that saving writes only them.
+    """
+
+    def __init__(self, rule: CorrelationRule) -> None:
+        self.rule = rule
+        self.groups: OrderedDict[GroupKey, GroupState] = OrderedDict()
+        self.pending: list[tuple[GroupKey, Contribution]] = []
+        threshold = rule.threshold
+        counting = rule.type in (CorrelationType.EVENT_COUNT, CorrelationType.VALUE_COUNT)
+        self.decide_at_close = counting and threshold is not None and not threshold.rising
+        # (window end, group) of open close-decided windows; stale entries are skipped.
+        self._closing: list[tuple[int, GroupKey]] = []
+        self.changes = WindowChanges()
+
+    # -- feeding and advancing ------------------------------------------------------
+
+    def add(self, group: GroupKey, contribution: Contribution) -> None:
+        self.pending.append((group, contribution))
+        self.changes.new_pending.append((group, contribution))
+
+    def advance(self, frontier: int, *, final: bool = False) -> list[Firing]:
+        """Apply every pending match older than ``frontier``; ``final`` closes all windows."""
+        firings: list[Firing] = []
+        if final:
+            ready, self.pending = self.pending, []
+        else:
+            ready = [p for p in self.pending if p[1].ts < frontier]
+            if ready:
+                self.pending = [p for p in self.pending if p[1].ts >= frontier]
+        if ready:
+            ready.sort(key=lambda p: (p[1].order, p[0]))
+            for group, contribution in ready:
+                state = self.groups.get(group)
+                if state is None:
+                    state = self.groups[group] = GroupState()
+                else:
+                    self.groups.move_to_end(group)
+                state.last = max(state.last, contribution.ts)
+                self.changes.touch(group)
+                firings.extend(self._apply(group, state, contribution))
+        if self.decide_at_close:
+            firings.extend(self._close_due(frontier, final))
+        if final:
+            self.groups.clear()
+            self._closing.clear()
+            self.changes.cleared = True
+        else:
+            self._prune(frontier)
+            self.changes.processed_below = frontier
+        return firings
+
+    def _close_due(self, frontier: int, final: bool) -> Iterator[Firing]:
+        span = self.rule.timespan_ns
+        if final:
+            due = sorted(self._closing)
+            self._closing.clear()
+        else:
+            due = []
+            while self._closing and self._closing[0][0] < frontier:
+                due.append(heapq.heappop(self._closing))
+        for end, group in due:
+            state = self.groups.get(group)
+            if state is None or state.opened is None or state.opened + span != end:
+                continue  # closed already, by a later match of the group
+            self.changes.touch(group)
+            firing = self._close(group, state)
+            if firing is not None:
+                yield firing
+
+    def _prune(self, frontier: int) -> None:
+        # A match at or after the frontier looks back at most one timespan, so a group
+        # last touched before that has nothing left that could ever count.
+        horizon = frontier - self.rule.timespan_ns
+        while self.groups:
+            group, state = next(iter(self.groups.items()))
+            if state.last >= horizon:
+                break
+            del self.groups[group]
+            self.changes.remove(group)
+
+    # -- one match ------------------------------------------------------------------
+
+    def _apply(self, group: GroupKey, state: GroupState, c: Contribution) -> list[Firing]:
+        rule = self.rule
+        if rule.type is CorrelationType.VALUE_COUNT and c.value is None:
+            return []  # nothing to count: the field is absent in this event
+        if rule.type is CorrelationType.TEMPORAL_ORDERED:
+            return self._apply_ordered(group, state, c)
+        out: list[Firing] = []
+        span = rule.timespan_ns
+        if self.decide_at_close:
+            if state.opened is not None and c.ts > state.opened + span:
+                closed = self._close(group, state)
+                if closed is not None:
+                    out.append(closed)
+            if state.opened is None:
+                state.opened = c.ts
+                heapq.heappush(self._closing, (c.ts + span, group))
+            state.window.append(c)
+            return out
+        state.window.append(c)
+        if state.window[0].ts < c.ts - span:
+            state.window = [x for x in state.window if x.ts >= c.ts - span]
+        if self._met(state.window):
+            out.append(Firing(group, c.ts, tuple(state.window)))
+            state.window = []
+        return out
+
+    def _measure(self, window: list[Contribution]) -> int:
+        if self.rule.type is CorrelationType.EVENT_COUNT:
+            return len(window)
+        if self.rule.type is CorrelationType.VALUE_COUNT:
+            return len({c.value for c in window})
+        return len({c.step for c in window})
+
+    def _met(self, window: list[Contribution]) -> bool:
+        rule = self.rule
+        if rule.expression is not None:
+            present = {rule.rule_ids[c.step] for c in window}
+            return evaluate(rule.expression, present)
+        return rule.threshold is not None and rule.threshold.holds(self._measure(window))
+
+    def _close(self, group: GroupKey, state: GroupState) -> Firing | None:
+        opened = state.opened
+        window = state.window
+        state.opened = None
+        state.window = []
+        if opened is None or not window or not self._met(window):
+            return None
+        return Firing(group, opened + self.rule.timespan_ns, tuple(window))
+
+    def _apply_ordered(self, group: GroupKey, state: GroupState, c: Contribution) -> list[Firing]:
+        # chains[k] is the sequence ending at step k with the latest start: the latest
+        # start leaves the most time for the remaining steps.
+        steps = len(self.rule.rule_ids)
+        if len(state.chains) != steps:
+            state.chains = [None] * steps
+        span = self.rule.timespan_ns
+        k = c.step
+        candidate: Chain | None = None
+        if k == 0:
+            candidate = Chain(c.ts, (c,))
+        else:
+            before = state.chains[k - 1]
+            if (
+                before is not None
+                and c.ts - before.start <= span
+                and not set(c.event_ids) & {i for p in before.parts for i in p.event_ids}
+            ):
+                candidate = Chain(before.start, (*before.parts, c))
+        if candidate is None:
+            return []
+        if k == steps - 1:
+            state.chains = [None] * steps
+            return [Firing(group, c.ts, candidate.parts)]
+        current = state.chains[k]
+        if current is None or candidate.start >= current.start:
+            state.chains[k] = candidate
+        return []
+
+    # -- persistence ----------------------------------------------------------------
+
+    def restore(
+        self,
+        groups: dict[GroupKey, GroupState],
+        pending: list[tuple[GroupKey, Contribution]],
+    ) -> None:
+        """Load saved groups (in their saved order) and pending matches."""
+        self.groups = OrderedDict(sorted(groups.items(), key=lambda item: item[1].last))
+        self.pending = list(pending)
+        span = self.rule.timespan_ns
+        self._closing = [
+            (state.opened + span, group)
+            for group, state in self.groups.items()
+            if state.opened is not None
+        ]
+        heapq.heapify(self._closing)
+        self.changes = WindowChanges()
+
+
+@dataclass(slots=True)
+class WindowChanges:
+    """What changed in a window since it was last saved."""
+
+    dirty: set[GroupKey] = field(default_factory=set)
+    removed: set[GroupKey] = field(default_factory=set)
+    new_pending: list[tuple[GroupKey, Contribution]] = field(default_factory=list)
+    #: Pending matches older than this were applied (saved ones can go).
+    processed_below: int | None = None
+    #: Everything went (a final flush).
+    cleared: bool = False
+
+    def touch(self, group: GroupKey) -> None:
+        self.dirty.add(group)
+        self.removed.discard(group)
+
+    def remove(self, group: GroupKey) -> None:
+        self.removed.add(group)
+        self.dirty.discard(group)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.dirty
+            or self.removed
+            or self.new_pending
+            or self.processed_below is not None
+            or self.cleared
+        )

@@ -1,0 +1,174 @@
+"""The detection stage: Sigma rules on each event, then correlations over their matches.
+
+``DetectionEngine.detect`` is what the pipeline calls per batch. Single-event matches
+of rules that only feed ``generate: false`` correlations are not returned (Sigma: such
+rules raise no alert of their own) but still feed the correlations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from heron.detect.base import Detection
+from heron.detect.correlate.engine import DEFAULT_LATENESS_NS, CorrelationEngine
+from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
+from heron.detect.correlate.state import CorrelationStateFile
+from heron.detect.sigma.cache import default_cache_dir
+from heron.detect.sigma.engine import SigmaEngine
+from heron.detect.sigma.fieldmap import entities_of
+from heron.detect.sigma.ir import CompiledRule, CorrelationSpec, LoadError
+from heron.detect.sigma.load import LoadedRules, load_rules
+from heron.errors import ConfigError
+from heron.model.event import Event
+
+__all__ = [
+    "DetectionEngine",
+    "RuleMatcher",
+    "build_detection_engine",
+    "correlation_rules",
+    "single_detection",
+]
+
+
+class RuleMatcher(Protocol):
+    """Single-event matching: every (event index, rule) pair that matches."""
+
+    def match_batch(
+        self, events: Sequence[Mapping[str, Any]]
+    ) -> Sequence[tuple[int, CompiledRule]]: ...
+
+
+def single_detection(rule: CompiledRule, event: Mapping[str, Any]) -> Detection:
+    """The detection of one rule on one event."""
+    ts = event.get("@timestamp")
+    eid = event.get("event.id")
+    return Detection(
+        rule_id=rule.id,
+        rule_name=rule.display_name,
+        level=(rule.level or "medium").lower(),
+        timestamp=ts if isinstance(ts, int) else 0,
+        event_ids=(eid,) if isinstance(eid, str) else (),
+        tags=rule.tags,
+        entities=entities_of(event),
+    )
+
+
+def correlation_rules(
+    specs: Sequence[CorrelationSpec],
+) -> tuple[list[CorrelationRule], list[LoadError]]:
+    """Runnable correlation rules, and the ones that cannot run as load errors."""
+    rules: list[CorrelationRule] = []
+    errors: list[LoadError] = []
+    for spec in specs:
+        try:
+            rules.append(CorrelationRule.from_spec(spec))
+        except CorrelationRuleError as exc:
+            errors.append(LoadError(spec.filename, spec.id, exc.reason))
+    return rules, errors
+
+
+class DetectionEngine:
+    """Single-event rules, then correlations fed by their matches: a ``Detector``."""
+
+    def __init__(
+        self, detectors: RuleMatcher, correlation: CorrelationEngine | None = None
+    ) -> None:
+        self.detectors = detectors
+        self.correlation = correlation
+        self._hidden = correlation.hidden_rule_ids if correlation is not None else frozenset()
+
+    def detect(self, events: Sequence[Event]) -> list[Detection]:
+        """Detections for this batch: single-event ones first, then correlations."""
+        return self.correlate(events, self.match(events))
+
+    def match(self, events: Sequence[Event]) -> list[Detection]:
+        """Single-event detections of every rule, those that only feed correlations too.
+
+        Stateless: worker processes run this; ``correlate`` then runs where the state is.
+        """
+        return [single_detection(rule, events[i]) for i, rule in self.detectors.match_batch(events)]
+
+    def correlate(
+        self,
+        events: Sequence[Event],
+        detections: Sequence[Detection],
+        *,
+        newest: int | None = None,
+    ) -> list[Detection]:
+        """The alerting part of ``match``'s detections, then the correlations they complete.
+
+        ``events`` needs to hold only the events ``detections`` name; ``newest`` is the
+        newest ``@timestamp`` of the whole batch (event time moves on with every event).
+        """
+        out = [d for d in detections if d.rule_id not in self._hidden]
+        if self.correlation is not None:
+            feeding = self.correlation.input_rule_ids
+            inputs = [d for d in detections if d.rule_id in feeding]
+            found = self.correlation.detect(events, inputs, newest=newest)
+            out.extend(d for d in found if d.rule_id not in self._hidden)
+        return out
+
+    def flush(self, *, final: bool = False) -> list[Detection]:
+        """Correlations still pending at the end of the input (see ``CorrelationEngine.flush``)."""
+        if self.correlation is None:
+            return []
+        found = self.correlation.flush(final=final)
+        # Correlations that only feed other correlations raise no alert of their own.
+        return [d for d in found if d.rule_id not in self._hidden]
+
+
+def _builtin_paths() -> list[Path]:
+    from heron.rules import builtin_rule_paths
+
+    return builtin_rule_paths()
+
+
+def build_detection_engine(
+    rule_paths: Sequence[Path] | None,
+    data_dir: Path | None,
+    *,
+    lateness_ns: int = DEFAULT_LATENESS_NS,
+    persist: bool = True,
+) -> DetectionEngine:
+    """The engine for these rule files (None: the built-in pack), state under ``data_dir``.
+
+    Raises ``ConfigError`` when a rule cannot be loaded: detection must not start with
+    part of its rules silently missing.
+    """
+    paths = list(rule_paths) if rule_paths is not None else _builtin_paths()
+    cache = default_cache_dir(data_dir) if data_dir is not None else None
+    loaded = load_rules(paths, cache)
+    engine, errors = engine_from_loaded(
+        loaded,
+        state_file=CorrelationStateFile.in_data_dir(data_dir) if persist and data_dir else None,
+        lateness_ns=lateness_ns,
+    )
+    if errors:
+        shown = "; ".join(f"{e.path} [{e.rule_id or '-'}]: {e.reason}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise ConfigError(f"{len(errors)} rule(s) failed to load: {shown}{more}")
+    return engine
+
+
+def engine_from_loaded(
+    loaded: LoadedRules,
+    *,
+    state_file: CorrelationStateFile | None = None,
+    lateness_ns: int = DEFAULT_LATENESS_NS,
+) -> tuple[DetectionEngine, list[LoadError]]:
+    """An engine from already-loaded rules, with every load error (rules and correlations)."""
+    rules, corr_errors = correlation_rules(loaded.correlations)
+    sigma = SigmaEngine(loaded)
+    errors = [*sigma.errors, *corr_errors]
+    try:
+        correlation = (
+            CorrelationEngine(rules, lateness_ns=lateness_ns, state_file=state_file)
+            if rules
+            else None
+        )
+    except CorrelationRuleError as exc:
+        errors.append(LoadError("", exc.rule_id, exc.reason))
+        correlation = None
+    return DetectionEngine(sigma, correlation), errors

@@ -1,0 +1,280 @@
+"""Rule files and folders → compiled rules, correlations and errors, through the cache.
+
+Each file is read once; its bytes give the cache key (``cache.entry_key``). On a miss
+the file is parsed with pySigma (YAML through libyaml with pySigma's own loader) and
+compiled; on a hit the compiled form is unpickled. Cross-file work happens after all
+files are in: Sigma filters are applied to the rules they name, correlation rule
+references are resolved, and rules used only by ``generate: false`` correlations are
+marked as not raising alerts of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError, SigmaRuleLocation
+from sigma.filters import SigmaFilter
+from sigma.rule import SigmaRule
+from sigma.rule.base import SigmaYAMLLoader
+
+from heron.detect.sigma.cache import FileEntry, RuleCache, entry_key
+from heron.detect.sigma.compile import (
+    RuleCompileError,
+    compile_correlation,
+    compile_filter,
+    compile_rule,
+    rule_identity,
+)
+from heron.detect.sigma.decide import compile_predicate
+from heron.detect.sigma.ir import (
+    And,
+    CompiledRule,
+    CorrelationSpec,
+    FilterSpec,
+    LoadError,
+)
+from heron.detect.sigma.logsource import routing_warning
+from heron.detect.sigma.predicates import PredicateError
+
+__all__ = ["LoadedRules", "compile_file", "find_rule_files", "load_rules"]
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(slots=True)
+class LoadedRules:
+    """What a set of rule paths loaded to."""
+
+    rules: list[CompiledRule] = field(default_factory=list)
+    correlations: list[CorrelationSpec] = field(default_factory=list)
+    filters: list[FilterSpec] = field(default_factory=list)
+    #: (path, rule id or None, reason): files and rules that could not be loaded.
+    errors: list[LoadError] = field(default_factory=list)
+    #: Rules that loaded but may never see an event (log source without a route).
+    warnings: list[LoadError] = field(default_factory=list)
+    files: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+
+
+def find_rule_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[LoadError]]:
+    """Rule files under the given files and folders (sorted), and paths that do not exist."""
+    files: list[Path] = []
+    missing: list[LoadError] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = [
+                p for p in path.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
+            ]
+            files.extend(sorted(found))
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(LoadError(str(path), None, "no such file or directory"))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        resolved = f.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(resolved)
+    return unique, missing
+
+
+def _doc_id(docs: list[object]) -> str | None:
+    """The id of a file's only rule document (pySigma raises some errors without it)."""
+    ids = [str(d["id"]) for d in docs if isinstance(d, dict) and d.get("id") is not None]
+    return ids[0] if len(ids) == 1 else None
+
+
+def compile_file(
+    data: bytes, path: str, placeholders: Mapping[str, Sequence[str]] | None = None
+) -> FileEntry:
+    """Parse and compile one rule file's bytes; every problem becomes a ``LoadError``."""
+    entry = FileEntry()
+    values = placeholders or {}
+    docs: list[object] = []
+    try:
+        docs = list(yaml.load_all(data.decode("utf-8"), Loader=SigmaYAMLLoader))
+        collection = SigmaCollection.from_dicts(
+            docs,  # type: ignore[arg-type]
+            collect_errors=True,
+            source=SigmaRuleLocation(Path(path)),
+            collect_filters=True,
+            resolve_references=False,
+        )
+    except UnicodeDecodeError as exc:
+        entry.errors.append(LoadError(path, None, f"not UTF-8 text: {exc}"))
+        return entry
+    except yaml.YAMLError as exc:
+        entry.errors.append(LoadError(path, None, f"invalid YAML: {exc}"))
+        return entry
+    except SigmaError as exc:
+        entry.errors.append(LoadError(path, _doc_id(docs), f"invalid Sigma: {exc}"))
+        return entry
+    except Exception as exc:  # a pySigma bug on odd input must not stop loading
+        entry.errors.append(LoadError(path, None, f"{type(exc).__name__}: {exc}"))
+        return entry
+    owned: set[int] = set()
+    items: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
+        *collection.rules,
+        *collection.filters,
+    ]
+    for index, rule in enumerate(items):
+        owned.update(id(e) for e in rule.errors)
+        rule_id = rule_identity(rule, path, index)
+        try:
+            if isinstance(rule, SigmaCorrelationRule):
+                entry.correlations.append(compile_correlation(rule, path, index))
+            elif isinstance(rule, SigmaFilter):
+                spec = compile_filter(rule, path, index, values)
+                compile_predicate(spec.condition)
+                entry.filters.append(spec)
+            else:
+                compiled = compile_rule(rule, path, index, values)
+                compile_predicate(compiled.condition)
+                entry.rules.append(compiled)
+        except (RuleCompileError, PredicateError) as exc:
+            entry.errors.append(LoadError(path, rule_id, str(exc)))
+        except Exception as exc:  # reported against the rule; loading goes on
+            entry.errors.append(LoadError(path, rule_id, f"{type(exc).__name__}: {exc}"))
+    for error in collection.errors:
+        if id(error) not in owned:
+            entry.errors.append(LoadError(path, None, str(error)))
+    return entry
+
+
+def _options(placeholders: Mapping[str, Sequence[str]] | None) -> str:
+    if not placeholders:
+        return ""
+    return repr(sorted((k, tuple(v)) for k, v in placeholders.items()))
+
+
+def _apply_filters(loaded: LoadedRules) -> None:
+    if not loaded.filters:
+        return
+    out = []
+    for rule in loaded.rules:
+        condition = rule.condition
+        for spec in loaded.filters:
+            ls = spec.logsource
+            if any(
+                want is not None and want != have
+                for want, have in (
+                    (ls.product, rule.logsource.product),
+                    (ls.category, rule.logsource.category),
+                    (ls.service, rule.logsource.service),
+                )
+            ):
+                continue
+            if spec.rules is not None and not ({rule.id, rule.name} & set(spec.rules)):
+                continue
+            condition = And((condition, spec.condition))
+        out.append(
+            rule if condition is rule.condition else dataclasses.replace(rule, condition=condition)
+        )
+    loaded.rules = out
+
+
+def _resolve_correlations(loaded: LoadedRules) -> None:
+    by_ref: dict[str, CompiledRule | CorrelationSpec] = {}
+    items: list[CompiledRule | CorrelationSpec] = [*loaded.rules, *loaded.correlations]
+    for item in items:
+        by_ref[item.id] = item
+        if item.name:
+            by_ref.setdefault(item.name, item)
+    silent: set[str] = set()
+    resolved = []
+    for corr in loaded.correlations:
+        ids = []
+        missing = [ref for ref in corr.rules if ref not in by_ref]
+        if missing:
+            loaded.errors.append(
+                LoadError(
+                    corr.filename,
+                    corr.id,
+                    "correlation refers to rules not loaded: " + ", ".join(missing),
+                )
+            )
+            continue
+        for ref in corr.rules:
+            target = by_ref[ref]
+            ids.append(target.id)
+            if not corr.generate:
+                silent.add(target.id)
+        resolved.append(dataclasses.replace(corr, rule_ids=tuple(ids)))
+    loaded.correlations = resolved
+    if silent:
+        loaded.rules = [
+            dataclasses.replace(r, output=False) if r.id in silent else r for r in loaded.rules
+        ]
+
+
+def _dedupe(loaded: LoadedRules) -> None:
+    seen: dict[str, str] = {}
+    rules = []
+    for rule in loaded.rules:
+        first = seen.get(rule.id)
+        if first is not None:
+            loaded.errors.append(
+                LoadError(rule.filename, rule.id, f"duplicate rule id (first in {first})")
+            )
+            continue
+        seen[rule.id] = rule.filename
+        rules.append(rule)
+    loaded.rules = rules
+
+
+def load_rules(
+    paths: Sequence[Path | str],
+    cache_dir: Path | None = None,
+    *,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+) -> LoadedRules:
+    """Load every rule under ``paths``; ``cache_dir`` None compiles without caching."""
+    started = time.perf_counter()
+    files, missing = find_rule_files(paths)
+    loaded = LoadedRules(errors=list(missing), files=len(files))
+    cache = RuleCache(cache_dir) if cache_dir is not None else None
+    options = _options(placeholders)
+    for path in files:
+        name = str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            loaded.errors.append(LoadError(name, None, f"cannot read: {exc}"))
+            continue
+        entry = None
+        key = ""
+        if cache is not None:
+            key = entry_key(data, name, options)
+            entry = cache.get(key)
+        if entry is None:
+            entry = compile_file(data, name, placeholders)
+            loaded.cache_misses += 1
+            if cache is not None:
+                cache.put(key, entry)
+        else:
+            loaded.cache_hits += 1
+        loaded.rules.extend(entry.rules)
+        loaded.correlations.extend(entry.correlations)
+        loaded.filters.extend(entry.filters)
+        loaded.errors.extend(entry.errors)
+    _dedupe(loaded)
+    _apply_filters(loaded)
+    _resolve_correlations(loaded)
+    for rule in loaded.rules:
+        warning = routing_warning(rule.logsource)
+        if warning is not None:
+            loaded.warnings.append(LoadError(rule.filename, rule.id, warning))
+    loaded.seconds = time.perf_counter() - started
+    return loaded

@@ -1,0 +1,519 @@
+"""Sigma log sources → which events a rule applies to, and how it sees their fields.
+
+Routing is decided per event *signature*, not per event: a Windows event's signature
+is ``(channel, event id)``; any other event's is a handful of ECS fields
+(``event.module``, ``event.dataset``, ``cloud.provider``, ``process.name``,
+``host.os.type``, ``event.category``/``event.type``) plus a vendor marker found by key
+presence. The matcher memoizes signature → rule groups, so routing costs one dict
+lookup per event.
+
+Windows follows pySigma's own pipelines: categories map to Sysmon event ids
+(pySigma-pipeline-sysmon), ``process_creation`` also to Security 4688 and the registry
+categories to Security 4657 with their fields renamed to Sysmon's (the windows-audit
+pipeline), ``ps_*`` categories to the PowerShell channels, and services to channels
+(``sigma.pipelines.common.windows_logsource_mapping``). Other products are matched by
+the conventions Heron's parsers follow: ``event.module`` is the product (``aws``,
+``azure``, ``okta``, ``zeek`` …), ``event.dataset`` is ``<module>.<service>``, syslog
+programs are in ``process.name``; categories map to ECS ``event.category`` and
+``event.type`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sigma.pipelines.common import windows_logsource_mapping
+
+from heron.detect.sigma.ir import LogSource
+
+__all__ = [
+    "ADAPTERS",
+    "IDENTITY",
+    "Route",
+    "Signature",
+    "route_for",
+    "routing_warning",
+    "signature",
+]
+
+Signature = tuple[Any, ...]
+Adapter = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
+
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+LINUX_SYSMON = "Linux-Sysmon/Operational"
+SECURITY = "Security"
+POWERSHELL = ("Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operational")
+POWERSHELL_CLASSIC = "Windows PowerShell"
+
+#: Sigma category → Sysmon event ids (pySigma-pipeline-sysmon, plus 26 for file_delete:
+#: FileDeleteDetected carries the same fields as FileDelete).
+SYSMON_EVENTS: dict[str, tuple[int, ...]] = {
+    "process_creation": (1,),
+    "file_change": (2,),
+    "network_connection": (3,),
+    "sysmon_status": (4, 16),
+    "process_termination": (5,),
+    "driver_load": (6,),
+    "image_load": (7,),
+    "create_remote_thread": (8,),
+    "raw_access_thread": (9,),
+    "process_access": (10,),
+    "file_event": (11,),
+    "registry_add": (12,),
+    "registry_delete": (12,),
+    "registry_set": (13,),
+    "registry_rename": (14,),
+    "registry_event": (12, 13, 14),
+    "create_stream_hash": (15,),
+    "pipe_created": (17, 18),
+    "wmi_event": (19, 20, 21),
+    "dns_query": (22,),
+    "file_delete": (23, 26),
+    "clipboard_capture": (24,),
+    "process_tampering": (25,),
+    "file_delete_detected": (26,),
+    "file_block_executable": (27,),
+    "file_block_shredding": (28,),
+    "file_executable_detected": (29,),
+    "sysmon_error": (255,),
+}
+
+#: Identity adapter: the event is read as it is.
+IDENTITY = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _WinRoute:
+    channels: frozenset[str]
+    event_ids: frozenset[int] | None  # None: any event id
+    adapter: str = IDENTITY
+
+
+def _sysmon(category: str) -> _WinRoute:
+    return _WinRoute(frozenset({SYSMON}), frozenset(SYSMON_EVENTS[category]))
+
+
+#: Windows category → where its events come from (beyond Sysmon's table).
+WINDOWS_CATEGORY_ROUTES: dict[str, tuple[_WinRoute, ...]] = {
+    category: (_sysmon(category),) for category in SYSMON_EVENTS
+}
+WINDOWS_CATEGORY_ROUTES["process_creation"] += (
+    _WinRoute(frozenset({SECURITY}), frozenset({4688}), "security_4688"),
+)
+WINDOWS_CATEGORY_ROUTES["registry_event"] += (
+    _WinRoute(frozenset({SECURITY}), frozenset({4657}), "security_4657"),
+)
+WINDOWS_CATEGORY_ROUTES["registry_set"] += (
+    _WinRoute(frozenset({SECURITY}), frozenset({4657}), "security_4657_set"),
+)
+WINDOWS_CATEGORY_ROUTES["registry_add"] += (
+    _WinRoute(frozenset({SECURITY}), frozenset({4657}), "security_4657_add"),
+)
+WINDOWS_CATEGORY_ROUTES["registry_delete"] += (
+    _WinRoute(frozenset({SECURITY}), frozenset({4657}), "security_4657_delete"),
+)
+WINDOWS_CATEGORY_ROUTES.update(
+    {
+        "ps_script": (_WinRoute(frozenset(POWERSHELL), frozenset({4104})),),
+        "ps_module": (_WinRoute(frozenset(POWERSHELL), frozenset({4103})),),
+        "ps_classic_start": (_WinRoute(frozenset({POWERSHELL_CLASSIC}), frozenset({400})),),
+        "ps_classic_provider_start": (
+            _WinRoute(frozenset({POWERSHELL_CLASSIC}), frozenset({600})),
+        ),
+        "ps_classic_script": (_WinRoute(frozenset({POWERSHELL_CLASSIC}), frozenset({800})),),
+    }
+)
+
+
+def _channels(value: str | Sequence[str]) -> frozenset[str]:
+    return frozenset([value] if isinstance(value, str) else value)
+
+
+#: Windows service → channels (pySigma's table, plus services SigmaHQ uses it lacks).
+WINDOWS_SERVICE_CHANNELS: dict[str, frozenset[str]] = {
+    service: _channels(channels) for service, channels in windows_logsource_mapping.items()
+}
+WINDOWS_SERVICE_CHANNELS.update(
+    {
+        "smbclient-connectivity": frozenset({"Microsoft-Windows-SmbClient/Connectivity"}),
+        "smbserver-connectivity": frozenset({"Microsoft-Windows-SMBServer/Connectivity"}),
+        "smbserver-security": frozenset({"Microsoft-Windows-SMBServer/Security"}),
+        "dns-server-audit": frozenset({"Microsoft-Windows-DNS-Server/Audit"}),
+        "powershell": frozenset(POWERSHELL),
+        "sysmon": frozenset({SYSMON}),
+    }
+)
+
+
+def _channel_key(channel: str) -> str:
+    """``Microsoft-Windows-SmbClient/Connectivity`` → ``smbclient-connectivity``."""
+    key = channel.lower()
+    key = key.removeprefix("microsoft-windows-")
+    return key.replace("/", "-").replace(" ", "-")
+
+
+# --- ECS categories -------------------------------------------------------------------
+
+#: Sigma category → (ECS event.category values, ECS event.type values or None for any).
+ECS_CATEGORIES: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {
+    "process_creation": (frozenset({"process"}), frozenset({"start"})),
+    "process_termination": (frozenset({"process"}), frozenset({"end"})),
+    "network_connection": (frozenset({"network"}), frozenset({"connection", "start"})),
+    "file_event": (frozenset({"file"}), frozenset({"creation"})),
+    "file_change": (frozenset({"file"}), frozenset({"change"})),
+    "file_rename": (frozenset({"file"}), frozenset({"change"})),
+    "file_delete": (frozenset({"file"}), frozenset({"deletion"})),
+    "file_access": (frozenset({"file"}), frozenset({"access"})),
+    "registry_add": (frozenset({"registry"}), frozenset({"creation"})),
+    "registry_set": (frozenset({"registry"}), frozenset({"change"})),
+    "registry_delete": (frozenset({"registry"}), frozenset({"deletion"})),
+    "registry_event": (frozenset({"registry"}), None),
+    "image_load": (frozenset({"library"}), None),
+    "driver_load": (frozenset({"driver"}), None),
+    "webserver": (frozenset({"web"}), None),
+    "antivirus": (frozenset({"malware", "intrusion_detection"}), None),
+    "database": (frozenset({"database"}), None),
+    "authentication": (frozenset({"authentication"}), None),
+}
+
+#: Categories recognised by the dataset or module name (ECS has no category for them).
+HINT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "proxy": ("proxy", "squid", "zscaler", "bluecoat"),
+    "firewall": ("firewall", "pfsense", "iptables", "fortigate", "paloalto", "asa", "netfilter"),
+    "dns": ("dns",),
+    "dns_query": ("dns",),
+}
+
+#: Product → event.module values (beyond the product name itself).
+PRODUCT_MODULES: dict[str, frozenset[str]] = {
+    "windows": frozenset({"windows", "winlog", "sysmon"}),
+    "linux": frozenset({"linux", "auditd", "system", "syslog", "sysmon_linux"}),
+    "macos": frozenset({"macos", "darwin", "esf", "unified_log"}),
+    "aws": frozenset({"aws", "cloudtrail"}),
+    "azure": frozenset({"azure", "entra", "entra_id"}),
+    "gcp": frozenset({"gcp", "google_workspace"}),
+    "m365": frozenset({"m365", "o365", "microsoft365", "office365"}),
+    "okta": frozenset({"okta"}),
+}
+
+#: Vendor records recognised by their own keys when no parser named the module.
+_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("aws", ("eventSource", "eventName", "awsRegion")),
+    ("gcp", ("protoPayload.methodName",)),
+    ("okta", ("eventType", "actor.alternateId")),
+    ("m365", ("Workload", "Operation")),
+    ("azure", ("operationName", "resourceId")),
+)
+
+#: (product, service) → process names (syslog programs) whose lines it covers.
+PROGRAMS: dict[tuple[str, str], frozenset[str]] = {
+    ("linux", "sshd"): frozenset({"sshd"}),
+    ("linux", "sudo"): frozenset({"sudo"}),
+    ("linux", "su"): frozenset({"su"}),
+    ("linux", "cron"): frozenset({"cron", "crond", "CRON", "anacron"}),
+    ("linux", "vsftpd"): frozenset({"vsftpd"}),
+    ("linux", "clamav"): frozenset({"clamd", "freshclam", "clamav", "clamscan"}),
+    ("linux", "guacamole"): frozenset({"guacd", "guacamole"}),
+    ("linux", "auth"): frozenset(
+        {
+            "sshd",
+            "sudo",
+            "su",
+            "login",
+            "passwd",
+            "useradd",
+            "userdel",
+            "usermod",
+            "groupadd",
+            "groupdel",
+            "chpasswd",
+            "chage",
+            "systemd-logind",
+            "polkitd",
+            "gdm-password",
+        }
+    ),
+}
+
+
+def _text(value: Any) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
+def _set(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value.lower()})
+    if isinstance(value, (list, tuple)):
+        return frozenset(v.lower() for v in value if isinstance(v, str))
+    return frozenset()
+
+
+def _event_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def signature(event: Mapping[str, Any]) -> Signature:
+    """What routing depends on, as a hashable tuple."""
+    channel = event.get("Channel")
+    if channel is not None:
+        eid = event.get("EventID")
+        if eid.__class__ is int:  # the common case: an EVTX record
+            return ("w", channel, eid)
+    else:
+        channel = event.get("winlog.channel")
+    module = _text(event.get("event.module"))
+    if channel is not None or module == "windows":
+        eid = event.get("EventID")
+        if eid is None:
+            eid = event.get("winlog.event_id")
+            if eid is None:
+                eid = event.get("event.code")
+        return ("w", channel, _event_id(eid))
+    marker = None
+    for name, keys in _MARKERS:
+        if all(k in event for k in keys):
+            marker = name
+            break
+    auditd_type = event.get("type") if module == "auditd" or marker == "auditd" else None
+    return (
+        "o",
+        module,
+        _text(event.get("event.dataset")),
+        _text(event.get("cloud.provider")),
+        event.get("process.name") if isinstance(event.get("process.name"), str) else None,
+        _text(event.get("host.os.type")) or _text(event.get("host.os.platform")),
+        marker,
+        _set(event.get("event.category")),
+        _set(event.get("event.type")),
+        auditd_type if isinstance(auditd_type, str) else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A rule group applies to an event, read through ``adapter``."""
+
+    adapter: str = IDENTITY
+
+
+def _windows_route(ls: LogSource, channel: Any, eid: int | None) -> Route | None:
+    if channel == LINUX_SYSMON:
+        return None
+    accepted: Route | None = Route()
+    if ls.category is not None:
+        accepted = None
+        for route in WINDOWS_CATEGORY_ROUTES.get(ls.category, ()):
+            if channel in route.channels and (route.event_ids is None or eid in route.event_ids):
+                accepted = Route(route.adapter)
+                break
+        if accepted is None:
+            return None
+    if ls.service is not None:
+        channels = WINDOWS_SERVICE_CHANNELS.get(ls.service)
+        if channels is not None:
+            if channel not in channels:
+                return None
+        elif not isinstance(channel, str) or _channel_key(channel) != ls.service:
+            return None
+    return accepted
+
+
+def _ecs_category(category: str, sig: Signature) -> bool:
+    module, dataset = sig[1] or "", sig[2] or ""
+    cats, types = sig[7], sig[8]
+    spec = ECS_CATEGORIES.get(category)
+    if spec is not None:
+        want_cats, want_types = spec
+        if cats & want_cats and (want_types is None or types & want_types):
+            return True
+    hints = HINT_CATEGORIES.get(category)
+    if hints is not None and any(h in module or h in dataset for h in hints):
+        return True
+    if category == "process_creation" and sig[9] == "EXECVE":
+        return True
+    # Categories that only name a kind of application (``application``) add nothing.
+    return category == "application"
+
+
+def _product(product: str, sig: Signature) -> bool:
+    module, provider, os_type, marker = sig[1], sig[3], sig[5], sig[6]
+    modules = PRODUCT_MODULES.get(product, frozenset()) | {product}
+    if module in modules or provider == product or marker == product:
+        return True
+    if product in ("linux", "macos", "windows") and os_type is not None:
+        return os_type == product or (product == "macos" and os_type == "darwin")
+    dataset = sig[2]
+    return dataset is not None and dataset.startswith(product + ".")
+
+
+def _service(product: str | None, service: str, sig: Signature) -> bool:
+    module, dataset, program = sig[1], sig[2], sig[4]
+    if product is not None:
+        programs = PROGRAMS.get((product, service))
+        if programs is not None and program in programs:
+            return True
+    if product == "linux":
+        if service == "auditd":
+            return module == "auditd" or (dataset or "").startswith("auditd")
+        if service == "syslog":
+            return module in ("system", "syslog", "linux") or dataset in ("system.syslog", "syslog")
+        if service == "auth":
+            return dataset in ("system.auth", "auth", "linux.auth")
+    if product == "aws" and service == "cloudtrail" and sig[6] == "aws":
+        return True
+    if product == "m365":
+        # One Management Activity feed (m365.audit) carries every workload; the rules
+        # name theirs (Workload, eventSource) in their own detection.
+        return True
+    if dataset is not None:
+        names = {service, f"{product}.{service}", f"{module}.{service}"}
+        if dataset in names:
+            return True
+    return bool(program == service)
+
+
+def route_for(ls: LogSource, sig: Signature) -> Route | None:
+    """How a rule with log source ``ls`` applies to events of signature ``sig``, if at all."""
+    if sig[0] == "w":
+        channel, eid = sig[1], sig[2]
+        if channel == LINUX_SYSMON:
+            if ls.product not in (None, "linux") or ls.service not in (None, "sysmon"):
+                return None
+            if ls.category is None:
+                return Route() if ls.product == "linux" else None
+            eids = SYSMON_EVENTS.get(ls.category)
+            return Route() if eids is not None and eid in eids else None
+        if ls.product != "windows":
+            return None
+        return _windows_route(ls, channel, eid)
+    if ls.product is not None and not _product(ls.product, sig):
+        return None
+    if ls.product is None and ls.category is None and ls.service is None:
+        return None
+    if ls.service is not None and not _service(ls.product, ls.service, sig):
+        return None
+    if ls.category is not None and not _ecs_category(ls.category, sig):
+        return None
+    return Route()
+
+
+def routing_warning(ls: LogSource) -> str | None:
+    """Why a log source may never see events (for ``heron rules lint``), if it may not."""
+    if ls.product == "windows":
+        if ls.category is not None and ls.category not in WINDOWS_CATEGORY_ROUTES:
+            if ls.category in ECS_CATEGORIES:
+                return (
+                    f"windows category {ls.category!r} has no event-log channel; "
+                    "it matches only ECS events (event.category/event.type)"
+                )
+            return f"windows category {ls.category!r} is not routed to any event"
+        if ls.service is not None and ls.service not in WINDOWS_SERVICE_CHANNELS:
+            return (
+                f"windows service {ls.service!r} has no known channel; it matches channels "
+                f"named Microsoft-Windows-{ls.service.replace('-', '/')} (case-insensitive)"
+            )
+    return None
+
+
+# --- adapters: Security events seen with Sysmon field names -----------------------------
+
+_INTEGRITY = {
+    "S-1-16-0": "Untrusted",
+    "S-1-16-4096": "Low",
+    "S-1-16-8192": "Medium",
+    "S-1-16-8448": "Medium Plus",
+    "S-1-16-12288": "High",
+    "S-1-16-16384": "System",
+    "S-1-16-20480": "Protected Process",
+}
+
+
+def _hex_int(value: Any) -> Any:
+    if isinstance(value, str) and value[:2].lower() == "0x":
+        try:
+            return int(value, 16)
+        except ValueError:
+            return value
+    return value
+
+
+def _security_4688(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """4688 as Sysmon process creation: NewProcessName → Image and so on."""
+    view = dict(event)
+    if "NewProcessName" in event:
+        view.setdefault("Image", event["NewProcessName"])
+    if "ParentProcessName" in event:
+        view.setdefault("ParentImage", event["ParentProcessName"])
+    if "SubjectLogonId" in event:
+        view.setdefault("LogonId", event["SubjectLogonId"])
+    user, domain = event.get("SubjectUserName"), event.get("SubjectDomainName")
+    if "User" not in event and isinstance(user, str):
+        view["User"] = f"{domain}\\{user}" if isinstance(domain, str) and domain else user
+    # 4688's ProcessId is the creator's: Sysmon calls that ParentProcessId.
+    if "NewProcessId" in event:
+        view["ParentProcessId"] = _hex_int(event.get("ProcessId"))
+        view["ProcessId"] = _hex_int(event["NewProcessId"])
+    label = event.get("MandatoryLabel")
+    if isinstance(label, str) and label in _INTEGRITY:
+        view.setdefault("IntegrityLevel", _INTEGRITY[label])
+    return view
+
+
+_REGISTRY_ROOTS = (("\\registry\\machine", "HKLM"), ("\\registry\\user", "HKU"))
+_OPERATIONS = {
+    "set": frozenset({"%%1905", "existing registry value modified"}),
+    "add": frozenset({"%%1904", "new registry value created"}),
+    "delete": frozenset({"%%1906", "registry value deleted"}),
+}
+
+
+def _security_4657(operations: frozenset[str] | None) -> Adapter:
+    """4657 as Sysmon registry events: ObjectName+ObjectValueName → TargetObject …"""
+
+    def adapt(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        op = event.get("OperationType")
+        if operations is not None and (not isinstance(op, str) or op.lower() not in operations):
+            return None
+        view = dict(event)
+        if "ProcessName" in event:
+            view.setdefault("Image", event["ProcessName"])
+        key = event.get("ObjectName")
+        if isinstance(key, str):
+            for prefix, root in _REGISTRY_ROOTS:
+                if key.lower().startswith(prefix):
+                    key = root + key[len(prefix) :]
+                    break
+            value_name = event.get("ObjectValueName")
+            if isinstance(value_name, str) and value_name:
+                key = f"{key}\\{value_name}"
+            view.setdefault("TargetObject", key)
+        if "NewValue" in event:
+            view.setdefault("Details", event["NewValue"])
+        if "SubjectLogonId" in event:
+            view.setdefault("LogonId", event["SubjectLogonId"])
+        return view
+
+    return adapt
+
+
+def _identity(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    return event
+
+
+#: Adapter name → function (names are what routes and caches hold).
+ADAPTERS: dict[str, Adapter] = {
+    IDENTITY: _identity,
+    "security_4688": _security_4688,
+    "security_4657": _security_4657(_OPERATIONS["set"] | _OPERATIONS["add"]),
+    "security_4657_set": _security_4657(_OPERATIONS["set"]),
+    "security_4657_add": _security_4657(_OPERATIONS["add"]),
+    "security_4657_delete": _security_4657(_OPERATIONS["delete"]),
+}

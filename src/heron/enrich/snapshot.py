@@ -1,0 +1,105 @@
+"""Context tables (indicators, assets, identities) as Arrow files beside the database.
+
+The database is the source of truth, but only one process may open it: ingest worker
+processes and a running server build their enrichers from these files instead. A file
+is written after every committed change, under a temporary name and renamed into place,
+and carries the generation number the change committed, so a reader can tell whether
+it is current and a crash between commit and write is repaired at the next open.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+__all__ = [
+    "SNAPSHOT_DIR",
+    "bump_generation",
+    "current_generation",
+    "ensure_generation_table",
+    "read_snapshot",
+    "snapshot_generation",
+    "snapshot_path",
+    "write_snapshot",
+]
+
+SNAPSHOT_DIR = "context"
+_GENERATION_KEY = b"heron.generation"
+
+
+def snapshot_path(data_dir: str | Path, name: str) -> Path:
+    return Path(data_dir) / SNAPSHOT_DIR / f"{name}.arrow"
+
+
+def ensure_generation_table(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS context_generations "
+        "(name VARCHAR PRIMARY KEY, generation BIGINT)"
+    )
+
+
+def bump_generation(cur: duckdb.DuckDBPyConnection, name: str) -> int:
+    """The next generation of ``name``; call inside the transaction that changes it."""
+    rows = cur.execute(
+        "SELECT generation FROM context_generations WHERE name = ?", [name]
+    ).fetchall()
+    row = rows[0] if rows else None
+    generation = (int(row[0]) if row else 0) + 1
+    if row:
+        cur.execute(
+            "UPDATE context_generations SET generation = ? WHERE name = ?", [generation, name]
+        )
+    else:
+        cur.execute("INSERT INTO context_generations VALUES (?, ?)", [name, generation])
+    return generation
+
+
+def current_generation(cur: duckdb.DuckDBPyConnection, name: str) -> int:
+    rows = cur.execute(
+        "SELECT generation FROM context_generations WHERE name = ?", [name]
+    ).fetchall()
+    row = rows[0] if rows else None
+    return int(row[0]) if row else 0
+
+
+def write_snapshot(data_dir: str | Path, name: str, table: pa.Table, generation: int) -> Path:
+    """Write ``table`` atomically as the snapshot of ``name`` at ``generation``."""
+    path = snapshot_path(data_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta: dict[Any, Any] = dict(table.schema.metadata or {})
+    meta[_GENERATION_KEY] = str(generation).encode()
+    table = table.replace_schema_metadata(meta)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=256 * 1024)
+    os.replace(tmp, path)
+    return path
+
+
+def snapshot_generation(data_dir: str | Path, name: str) -> int | None:
+    """The generation of the snapshot file, or ``None`` if there is none (or it is unreadable)."""
+    path = snapshot_path(data_dir, name)
+    try:
+        with pa.memory_map(str(path)) as source:
+            meta = ipc.open_file(source).schema.metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None
+    raw = meta.get(_GENERATION_KEY)
+    return int(raw) if raw else None
+
+
+def read_snapshot(data_dir: str | Path, name: str) -> tuple[pa.Table, int] | None:
+    """The snapshot table and its generation; ``None`` when absent or unreadable."""
+    path = snapshot_path(data_dir, name)
+    try:
+        source = pa.memory_map(str(path))
+        table = ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowInvalid):
+        return None
+    raw = (table.schema.metadata or {}).get(_GENERATION_KEY)
+    return table, int(raw) if raw else 0

@@ -1,0 +1,377 @@
+"""The one bounded queue between the network sources and the pipeline, and its committer.
+
+Sources run on the asyncio loop and hand in *submissions* (a few ``RawChunk``s of
+one source). A submission waits for room when the queue is full, bounded both in
+events and in bytes, so a flood slows senders down (TCP, HTTP) or is dropped and
+counted (UDP) instead of growing memory. A transform thread takes what is queued, up
+to a batch, and runs every chunk through ``Pipeline.transform``; a commit thread writes
+each transformed batch in one store write (synced to the WAL), while the next batch
+is transformed. Only then is each submission's future resolved: an answer or an
+acknowledgement given after that future resolved is about durable data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from heron.errors import HeronError
+from heron.metrics import CollectorMetrics, SourceMetrics
+from heron.model.deadletter import DeadLetter
+from heron.model.timeutil import now_ns
+from heron.pipeline import ChunkResult, Pipeline
+from heron.sources.file import RawChunk
+
+__all__ = ["Committed", "Intake", "IntakeClosedError", "QueueFullError"]
+
+log = logging.getLogger(__name__)
+
+
+class IntakeClosedError(HeronError):
+    """The server is shutting down and takes no more data."""
+
+
+class QueueFullError(HeronError):
+    """No room in the queue within the time allowed."""
+
+
+_WARM_SAMPLES = {
+    "json": '{"message": "warm-up", "host": {"name": "heron"}}',
+    "syslog": "<13>Jan  1 00:00:00 heron warm-up[1]: start",
+    "auto": "<13>Jan  1 00:00:00 heron warm-up[1]: start",
+}
+
+
+@dataclass(slots=True)
+class Committed:
+    """What one submission became once its batch was committed."""
+
+    events: int
+    dead_letters: list[list[DeadLetter]]  # per chunk, in submission order
+    event_ids: list[list[str]] | None = None  # per chunk, when asked for
+
+
+@dataclass(slots=True)
+class _Unit:
+    chunks: Sequence[RawChunk]
+    source: SourceMetrics
+    events: int
+    nbytes: int
+    from_file: bool
+    want_ids: bool
+    future: asyncio.Future[Committed] | None
+
+
+@dataclass(slots=True)
+class _Waiter:
+    events: int
+    nbytes: int
+    future: asyncio.Future[None] = field(repr=False)
+
+
+class Intake:
+    """Bounded hand-off from sources to a pipeline thread that commits in batches."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        metrics: CollectorMetrics,
+        *,
+        max_events: int = 50_000,
+        max_bytes: int = 128 * 1024 * 1024,
+        batch_events: int = 20_000,
+        batch_wait_s: float = 0.0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.batch_events = batch_events
+        self.batch_wait_s = batch_wait_s
+        # Room is accounted on the loop thread only: reserved by submit, freed when the
+        # committer reports the batch done.
+        self._events = 0
+        self._bytes = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        # Transformed batches waiting for the committer: two at most, so transform runs
+        # at most one batch ahead of the store.
+        self._transformed: queue.Queue[tuple[list[_Unit], list[list[ChunkResult]]] | None] = (
+            queue.Queue(maxsize=1)
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._warm_formats: list[str] = []
+        metrics.queue_depth = lambda: (self._events, self._bytes)
+        metrics.queue_capacity = (max_events, max_bytes)
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self, warm_formats: Sequence[str] = ()) -> None:
+        """Start the pipeline thread; call from the running loop.
+
+        ``warm_formats``: parsers (and the normalizers behind them) to load in the
+        thread before the first batch, so the first request does not pay for imports.
+        """
+        self._warm_formats = list(warm_formats)
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="heron-pipeline", daemon=True)
+        self._thread.start()
+
+    async def close(self) -> None:
+        """Refuse new submissions, commit everything queued, stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.future.done():
+                waiter.future.set_exception(IntakeClosedError("the server is shutting down"))
+        self._queue.put(None)
+        if self._thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+            # Let the last batch's completions (posted from the thread) run.
+            await asyncio.sleep(0)
+
+    @property
+    def depth(self) -> tuple[int, int]:
+        """Events and bytes queued or being committed."""
+        return self._events, self._bytes
+
+    def has_room(self, events: int = 1, nbytes: int = 0) -> bool:
+        """Whether a submission of this size would be taken now without waiting."""
+        return not self._waiters and self._fits(events, nbytes)
+
+    # -- submitting (loop thread) ---------------------------------------------------
+
+    async def submit(
+        self,
+        chunks: Sequence[RawChunk],
+        source: SourceMetrics,
+        *,
+        nbytes: int,
+        from_file: bool = False,
+        want_ids: bool = False,
+        track: bool = True,
+        timeout: float | None = None,
+    ) -> asyncio.Future[Committed] | None:
+        """Queue chunks, waiting for room; the future resolves once they are committed.
+
+        ``track=False`` asks for no future (fire and forget: TCP syslog has no way to
+        acknowledge). ``timeout`` bounds the wait for room (``QueueFullError``).
+        """
+        events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
+        await self._reserve(events, nbytes, timeout)
+        return self._enqueue(chunks, source, events, nbytes, from_file, want_ids, track)
+
+    def offer(self, chunks: Sequence[RawChunk], source: SourceMetrics, *, nbytes: int) -> bool:
+        """Queue chunks only if there is room now (UDP); False means nothing was taken."""
+        events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
+        if self._closed or not self.has_room(events, nbytes):
+            return False
+        self._take(events, nbytes)
+        self._enqueue(chunks, source, events, nbytes, False, False, False)
+        return True
+
+    def _fits(self, events: int, nbytes: int) -> bool:
+        # An empty queue takes any one submission, so a single oversized request
+        # still gets through instead of waiting forever.
+        if self._events == 0:
+            return True
+        return self._events + events <= self.max_events and self._bytes + nbytes <= self.max_bytes
+
+    async def _reserve(self, events: int, nbytes: int, timeout: float | None) -> None:
+        if self._closed:
+            raise IntakeClosedError("the server is shutting down")
+        if self.has_room(events, nbytes):
+            self._take(events, nbytes)
+            return
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(events, nbytes, loop.create_future())
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+        except TimeoutError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                # Room was granted in the same instant the wait gave up: give it back.
+                if waiter.future.exception() is None:
+                    self._release(events, nbytes)
+            else:
+                waiter.future.cancel()
+            raise QueueFullError(f"no room for {events} events within {timeout} s") from None
+        except asyncio.CancelledError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                if waiter.future.exception() is None:
+                    self._release(events, nbytes)
+            else:
+                waiter.future.cancel()
+            raise
+
+    def _take(self, events: int, nbytes: int) -> None:
+        self._events += events
+        self._bytes += nbytes
+        if self._events > self.metrics.queue_peak_events:
+            self.metrics.queue_peak_events = self._events
+
+    def _release(self, events: int, nbytes: int) -> None:
+        self._events -= events
+        self._bytes -= nbytes
+        while self._waiters:
+            waiter = self._waiters[0]
+            if waiter.future.done():  # gave up waiting
+                self._waiters.popleft()
+                continue
+            if not self._fits(waiter.events, waiter.nbytes):
+                break
+            self._waiters.popleft()
+            self._take(waiter.events, waiter.nbytes)
+            waiter.future.set_result(None)
+
+    def _enqueue(
+        self,
+        chunks: Sequence[RawChunk],
+        source: SourceMetrics,
+        events: int,
+        nbytes: int,
+        from_file: bool,
+        want_ids: bool,
+        track: bool,
+    ) -> asyncio.Future[Committed] | None:
+        future: asyncio.Future[Committed] | None = None
+        if track:
+            future = asyncio.get_running_loop().create_future()
+        self._queue.put(_Unit(chunks, source, events, nbytes, from_file, want_ids, future))
+        return future
+
+    def _finish(self, outcomes: list[tuple[_Unit, Committed | BaseException]]) -> None:
+        for unit, outcome in outcomes:
+            self._release(unit.events, unit.nbytes)
+            future = unit.future
+            if future is None or future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    # -- committing (pipeline thread) -----------------------------------------------
+
+    def _warm_up(self) -> None:
+        # Module-level transform, without the detector: warm-up records must not
+        # reach detection state or the store.
+        from heron.parsers import ParseContext
+        from heron.pipeline import transform
+
+        for fmt in self._warm_formats:
+            sample = _WARM_SAMPLES.get(fmt, "warm-up")
+            try:
+                transform(
+                    RawChunk("warm-up", fmt, [sample], ["warm-up"]), ParseContext(), from_file=False
+                )
+            except Exception as exc:
+                log.warning("loading the %s parser failed: %s", fmt, exc)
+
+    def _run(self) -> None:
+        """The transform stage: batches off the queue, transformed, handed to the committer."""
+        self._warm_up()
+        committer = threading.Thread(target=self._commit_loop, name="heron-commit", daemon=True)
+        committer.start()
+        stop = False
+        try:
+            while not stop:
+                unit = self._queue.get()
+                if unit is None:
+                    break
+                batch = [unit]
+                count = unit.events
+                deadline = time.monotonic() + self.batch_wait_s
+                while count < self.batch_events:
+                    try:
+                        remaining = deadline - time.monotonic()
+                        if remaining > 0:
+                            more = self._queue.get(timeout=remaining)
+                        else:
+                            more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    batch.append(more)
+                    count += more.events
+                started = time.perf_counter()
+                per_unit = [self._transform(u) for u in batch]
+                self.metrics.transform_seconds += time.perf_counter() - started
+                self._transformed.put((batch, per_unit))
+        finally:
+            self._transformed.put(None)
+            committer.join()
+
+    def _commit_loop(self) -> None:
+        """The commit stage: runs beside the next batch's transform (the store's write
+        releases the GIL), in batch order, so completions keep their order too."""
+        while True:
+            item = self._transformed.get()
+            if item is None:
+                return
+            self._commit(*item)
+
+    def _commit(self, batch: list[_Unit], per_unit: list[list[ChunkResult]]) -> None:
+        started = time.perf_counter()
+        outcomes: list[tuple[_Unit, Committed | BaseException]] = []
+        try:
+            self.pipeline.commit([r for results in per_unit for r in results])
+        except Exception as exc:
+            self.metrics.commit_failures += 1
+            log.error("commit of a batch of %d submissions failed: %s", len(batch), exc)
+            for unit in batch:
+                unit.source.dropped += unit.events
+                outcomes.append((unit, exc))
+        else:
+            self.metrics.commit_seconds.observe(time.perf_counter() - started)
+            self.metrics.batches_committed += 1
+            for unit, results in zip(batch, per_unit, strict=True):
+                stored = sum(r.table.num_rows for r in results if r.table is not None)
+                letters = [r.dead_letters for r in results]
+                unit.source.parsed += stored
+                unit.source.failed += sum(len(d) for d in letters)
+                self.metrics.events_committed += stored
+                ids = None
+                if unit.want_ids:
+                    ids = [
+                        [str(i) for i in r.table.column("event.id").to_pylist()]
+                        if r.table is not None
+                        else []
+                        for r in results
+                    ]
+                outcomes.append((unit, Committed(stored, letters, ids)))
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._finish, outcomes)
+
+    def _transform(self, unit: _Unit) -> list[ChunkResult]:
+        results: list[ChunkResult] = []
+        for chunk in unit.chunks:
+            try:
+                result = self.pipeline.transform(chunk, from_file=unit.from_file)
+                result.events = []  # stored through the Arrow table; free the dicts now
+                results.append(result)
+            except Exception as exc:
+                # A bug or a missing parser must not cost the rest of the batch: every
+                # record of this chunk is kept as a dead letter with the reason.
+                log.exception("pipeline failed on a chunk from %s", chunk.source)
+                reason = f"pipeline error: {type(exc).__name__}: {exc}"
+                received = now_ns()
+                letters = list(chunk.dead_letters) + [
+                    DeadLetter.of(chunk.source, reason, raw, loc, received)
+                    for raw, loc in zip(chunk.records, chunk.locations, strict=False)
+                ]
+                results.append(ChunkResult(None, [], letters, []))
+        return results

@@ -1,0 +1,173 @@
+"""``heron serve`` at run time: listeners up, signals handled, a clean stop that drains.
+
+Every socket is bound before anything is announced, so a taken port is an error at
+start rather than a log line. On SIGTERM or SIGINT: listeners stop taking new
+connections, HTTP requests in flight finish (they wait for their commit), then the
+queue is drained and committed, and only then does the process exit. A second
+signal exits at once; acknowledged data is durable either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+
+from heron.api.app import RouteGroup, create_app
+from heron.api.health import health_routes
+from heron.collector import Collector
+from heron.config import ServeConfig, TlsConfig
+from heron.runtime import Node
+from heron.sources.syslog import SyslogSource
+
+__all__ = ["Listening", "run_server"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Listening:
+    """What the running server bound: ``(what, protocol, host, port)`` rows."""
+
+    listeners: list[tuple[str, str, str, int]] = field(default_factory=list)
+
+    def port_of(self, what: str) -> int:
+        for name, _, _, port in self.listeners:
+            if name == what:
+                return port
+        raise KeyError(what)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``run_server`` owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn(app: Starlette, config: ServeConfig, tls: TlsConfig | None) -> _Server:
+    options: dict[str, object] = {
+        "lifespan": "off",
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,
+        "limit_concurrency": config.http.max_connections,
+        "timeout_graceful_shutdown": 30,
+        "h11_max_incomplete_event_size": 64 * 1024,
+    }
+    with contextlib.suppress(ImportError):
+        import httptools  # noqa: F401
+
+        options["http"] = "httptools"
+    if tls is not None:
+        options["ssl_certfile"] = str(tls.cert)
+        options["ssl_keyfile"] = str(tls.key)
+        if tls.ca is not None:
+            options["ssl_ca_certs"] = str(tls.ca)
+            import ssl
+
+            options["ssl_cert_reqs"] = (
+                ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
+            )
+    return _Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+
+
+async def run_server(
+    node: Node,
+    config: ServeConfig,
+    tokens: Sequence[str],
+    *,
+    route_groups: Sequence[RouteGroup] = (),
+    on_ready: Callable[[Listening], None] | None = None,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Serve until a signal (or ``stop`` is set), then drain and return."""
+    collector = Collector(node, config, tokens)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            log.warning("second signal: exiting without draining the queue")
+            os._exit(1)
+        stop.set()
+
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+
+    listening = Listening()
+    servers: list[tuple[_Server, socket.socket]] = []
+    try:
+        if config.http.enabled:
+            app = create_app(node, config, collector=collector, route_groups=route_groups)
+            sock = _bind(config.http.host, config.http.port)
+            servers.append((_uvicorn(app, config, config.http.tls), sock))
+            listening.listeners.append(("http", "tcp", config.http.host, sock.getsockname()[1]))
+        for listener in collector.own_listeners():
+            app = Starlette(routes=[*health_routes(collector), *listener.routes])
+            sock = _bind(listener.host, listener.port)
+            servers.append((_uvicorn(app, config, listener.tls), sock))
+            for name in listener.names:
+                listening.listeners.append((name, "tcp", listener.host, sock.getsockname()[1]))
+        await collector.start()
+    except BaseException:
+        for _, sock in servers:
+            sock.close()
+        await collector.stop()
+        raise
+    for source in collector.service_sources():
+        if isinstance(source, SyslogSource):
+            kind = source.ports()[0].protocol
+            listening.listeners.append((source.name, kind, source.config.host, source.bound_port))
+    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
+    try:
+        while not all(server.started for server, _ in servers):
+            if any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.01)
+        if on_ready is not None:
+            on_ready(listening)
+        stop_wait = asyncio.create_task(stop.wait())
+        await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stop_wait.cancel()
+    finally:
+        collector.stopping = True
+        for server, _ in servers:
+            server.should_exit = True
+        await collector.stop_sources()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await collector.stop()
+        for _, sock in servers:
+            sock.close()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)

@@ -1,0 +1,161 @@
+"""A skip index for free-text search: a trigram Bloom filter per block of appended events.
+
+Scanning the raw text of 10M events takes 1-2 s here, so ``search "needle"`` asks this
+index first. Each appended batch is cut into blocks of ``BLOCK_ROWS`` events; a block
+keeps its time span and a Bloom filter of the trigrams of its lower-cased
+``event.original`` and ``message`` (lower-cased by DuckDB, as the search compares them).
+A needle can be in a block only if all its trigrams are in the block's filter, so the
+search reads only the time spans of the candidate blocks (DuckDB skips the other row
+groups by their @timestamp statistics, in the database and in Parquet files alike).
+
+The index is keyed by time, not row id, so moving days to Parquet and deleting old days
+leave it correct (a block whose events are gone only widens a scan). It is used only
+while it is complete: created on an empty store, and maintained in the same transaction
+as every append.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["BLOCK_ROWS", "TextIndex", "candidate_spans", "index_batch", "init_index"]
+
+BLOCK_ROWS = 8192
+TABLE = "text_blocks"
+STATE = "text_index_state"
+#: Above this share of candidate blocks a plain scan is as fast; the index is not used.
+MAX_CANDIDATE_SHARE = 0.5
+_GOLDEN = np.uint32(2654435761)  # Knuth's multiplicative hash
+_TEXT_COLUMNS = ('"event.original"', "message")
+
+
+@dataclass(frozen=True, slots=True)
+class TextIndex:
+    """The candidate time spans for a needle, or None when the index cannot tell."""
+
+    spans: list[tuple[int, int]] | None
+
+
+def init_index(cur: duckdb.DuckDBPyConnection) -> None:
+    """Create the index tables; the index is complete only if the store has no events yet."""
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        "first_ts TIMESTAMP_NS, last_ts TIMESTAMP_NS, rows INTEGER, bloom BLOB)"
+    )
+    exists = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [STATE]
+    ).fetchall()[0]
+    if exists and exists[0]:
+        return
+    cur.execute(f"CREATE TABLE {STATE} (complete BOOLEAN)")
+    (hot,) = cur.execute("SELECT count(*) FROM events_hot").fetchall()[0] or (0,)
+    (cold,) = cur.execute("SELECT count(*) FROM event_partitions").fetchall()[0] or (0,)
+    cur.execute(f"INSERT INTO {STATE} VALUES (?)", [hot == 0 and cold == 0])
+
+
+def _bits_for(rows: int) -> int:
+    # About 8 bits per event, a power of two between 2^10 and 2^16.
+    return 1 << max(10, min(16, (rows * 8 - 1).bit_length()))
+
+
+def _positions(data: np.ndarray, bits: int) -> np.ndarray:
+    if data.size < 3:
+        return np.empty(0, dtype=np.uint32)
+    d = data.astype(np.uint32)
+    trigrams = (d[:-2] << 16) | (d[1:-1] << 8) | d[2:]
+    shift = np.uint32(32 - (bits.bit_length() - 1))
+    return (trigrams * _GOLDEN) >> shift
+
+
+def _text_bytes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    array = array.cast(pa.large_string())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset :][: len(array) + 1]
+    data = array.buffers()[2]
+    if data is None or len(offsets) == 0:
+        return np.empty(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+
+
+def index_batch(cur: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> int:
+    """Index the events of the registered relation ``relation`` (with ``columns``).
+
+    Returns the blocks written. A batch without timestamps cannot be indexed: the index
+    is then marked incomplete, and searches scan.
+    """
+    if "@timestamp" not in columns:
+        cur.execute(f"UPDATE {STATE} SET complete = false")
+        return 0
+    texts_sql = [
+        f"lower({c}) AS t{i}" if c.strip('"') in columns else f"NULL::VARCHAR AS t{i}"
+        for i, c in enumerate(_TEXT_COLUMNS)
+    ]
+    texts = cur.sql(
+        f'SELECT epoch_ns("@timestamp") AS ts, {", ".join(texts_sql)} FROM {relation}'
+    ).to_arrow_table()
+    rows: list[tuple[int, int, int, bytes]] = []
+    for start in range(0, texts.num_rows, BLOCK_ROWS):
+        block = texts.slice(start, BLOCK_ROWS)
+        bits = _bits_for(block.num_rows)
+        present = np.zeros(bits, dtype=bool)
+        for i in range(len(_TEXT_COLUMNS)):
+            present[_positions(_text_bytes(block.column(f"t{i}")), bits)] = True
+        span = pc.min_max(block.column("ts"))
+        first, last = span["min"].as_py(), span["max"].as_py()
+        if first is None:
+            continue
+        rows.append((first, last, block.num_rows, np.packbits(present).tobytes()))
+    if rows:
+        cur.executemany(
+            f"INSERT INTO {TABLE} VALUES (make_timestamp_ns(?), make_timestamp_ns(?), ?, ?)",
+            rows,
+        )
+    return len(rows)
+
+
+def candidate_spans(cur: duckdb.DuckDBPyConnection, needle: str) -> TextIndex:
+    """The time spans of blocks that may contain ``needle`` (ignoring case), merged."""
+    state = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?)",
+        [TABLE, STATE],
+    ).fetchall()[0]
+    if not state or state[0] != 2:
+        return TextIndex(None)
+    complete = cur.execute(f"SELECT bool_and(complete) FROM {STATE}").fetchall()[0]
+    if not complete or not complete[0]:
+        return TextIndex(None)
+    (lowered,) = cur.execute("SELECT lower(?)", [needle]).fetchall()[0] or ("",)
+    data = np.frombuffer(str(lowered).encode("utf-8"), dtype=np.uint8)
+    if data.size < 3:
+        return TextIndex(None)
+    blocks = cur.execute(
+        f"SELECT epoch_ns(first_ts), epoch_ns(last_ts), bloom FROM {TABLE}"
+    ).fetchall()
+    if not blocks:
+        return TextIndex([])
+    hits: list[tuple[int, int]] = []
+    cache: dict[int, np.ndarray] = {}
+    for first, last, bloom in blocks:
+        bits = len(bloom) * 8
+        if bits not in cache:
+            cache[bits] = _positions(data, bits)
+        positions = cache[bits]
+        packed = np.frombuffer(bloom, dtype=np.uint8)
+        # Bit p of a packbits array is bit (7 - p % 8) of byte p // 8.
+        if np.all((packed[positions >> 3] >> (7 - (positions & 7))) & 1):
+            hits.append((int(first), int(last)))
+    if len(hits) > MAX_CANDIDATE_SHARE * len(blocks):
+        return TextIndex(None)
+    hits.sort()
+    merged: list[tuple[int, int]] = []
+    for first, last in hits:
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return TextIndex(merged)
