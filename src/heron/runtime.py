@@ -63,6 +63,8 @@ def open_node(
     detect: bool = True,
 ) -> Iterator[Node]:
     """Open the store and build the detection engine (built-in rules unless ``rule_paths``)."""
+    from heron.enrich.build import build_enrichers, build_intel_detector
+
     store = DuckDBStore(data_dir)
     try:
         node = Node(data_dir, store, rule_paths=tuple(rule_paths) if rule_paths else None)
@@ -71,7 +73,9 @@ def open_node(
             from heron.detect.engine import build_detection_engine
 
             node.detector = build_detection_engine(rule_paths, data_dir)
+            node.detector.extra.append(build_intel_detector())
             node.alerts = AlertStore(store)
+        node.enrichers = build_enrichers(data_dir)
         yield node
     finally:
         store.close()
@@ -121,13 +125,17 @@ _STATE: _WorkerState | None = None
 
 def _init_worker(spec: WorkerSpec) -> None:
     global _STATE
+    from heron.enrich.build import build_enrichers, build_intel_detector
+
     detector: Detector | None = None
     if spec.detect:
         from heron.detect.engine import build_detection_engine
 
         engine = build_detection_engine(spec.rule_paths, spec.data_dir, persist=False)
+        engine.extra.append(build_intel_detector())
         detector = _MatchOnly(engine)
-    _STATE = _WorkerState(spec, detector, [])
+    # Enrichers read snapshot files, not the database the parent holds.
+    _STATE = _WorkerState(spec, detector, build_enrichers(spec.data_dir))
 
 
 def _work(chunk: RawChunk) -> ChunkResult:

@@ -70,6 +70,12 @@ def _parse_tz(text: str) -> timezone:
     default=None,
     help="Worker processes (default: one per core for inputs over 16 MiB; 0: none).",
 )
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Inside folders, take only files whose name matches (repeatable, e.g. '*.evtx').",
+)
 @data_dir_option
 def ingest(
     paths: tuple[Path, ...],
@@ -81,6 +87,7 @@ def ingest(
     tz: str,
     max_line_bytes: int,
     workers: int | None,
+    include: tuple[str, ...],
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
@@ -89,7 +96,7 @@ def ingest(
     err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
-        files = list(iter_files(list(paths)))
+        files = list(iter_files(list(paths), include))
         total = sum(f.stat().st_size for f in files)
         with open_node(
             Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from heron.detect.base import Detection
+from heron.detect.base import Detection, Detector
 from heron.detect.correlate.engine import DEFAULT_LATENESS_NS, CorrelationEngine
 from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.correlate.state import CorrelationStateFile
@@ -73,10 +73,16 @@ class DetectionEngine:
     """Single-event rules, then correlations fed by their matches: a ``Detector``."""
 
     def __init__(
-        self, detectors: RuleMatcher, correlation: CorrelationEngine | None = None
+        self,
+        detectors: RuleMatcher,
+        correlation: CorrelationEngine | None = None,
+        *,
+        extra: Sequence[Detector] = (),
     ) -> None:
         self.detectors = detectors
         self.correlation = correlation
+        # Other stateless detectors (threat-intel matches) that run beside the rules.
+        self.extra = list(extra)
         self._hidden = correlation.hidden_rule_ids if correlation is not None else frozenset()
 
     def detect(self, events: Sequence[Event]) -> list[Detection]:
@@ -88,7 +94,12 @@ class DetectionEngine:
 
         Stateless: worker processes run this; ``correlate`` then runs where the state is.
         """
-        return [single_detection(rule, events[i]) for i, rule in self.detectors.match_batch(events)]
+        found = [
+            single_detection(rule, events[i]) for i, rule in self.detectors.match_batch(events)
+        ]
+        for detector in self.extra:
+            found.extend(detector.detect(events))
+        return found
 
     def correlate(
         self,

@@ -12,6 +12,7 @@ from functools import cache
 
 from heron.errors import ConfigError
 from heron.parsers.base import ParseContext, Parser
+from heron.parsers.sniff import sniff_vendor_format
 
 __all__ = ["FORMATS", "LINE_FORMATS", "ParseContext", "Parser", "detect_line_format", "get_parser"]
 
@@ -68,12 +69,10 @@ def get_parser(name: str) -> Parser:
 def detect_line_format(line: str) -> str:
     """The format of one text line, from its first characters."""
     head = line.lstrip()[:8]
-    if head.startswith("{"):
-        return "json"
     if head.startswith("CEF:"):
         return "cef"
     if head.startswith("LEEF:"):
         return "leef"
-    if head.startswith("type="):
+    if head.startswith(("type=", "node=")):
         return "auditd"
-    return "syslog"
+    return sniff_vendor_format(line) or ("json" if head.startswith("{") else "syslog")

@@ -7,10 +7,11 @@ to its end without being held whole.
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -100,14 +101,22 @@ class ChunkMerger:
             yield held
 
 
-def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Every regular file under ``paths``, folders walked in sorted order, hidden files skipped."""
+def iter_files(paths: list[Path], include: Sequence[str] = ()) -> Iterator[Path]:
+    """Every regular file under ``paths``, folders walked in sorted order, hidden files skipped.
+
+    ``include`` (glob patterns such as ``*.evtx``) keeps only matching names inside folders;
+    files named directly are always taken.
+    """
     for path in paths:
         if not path.exists():
             raise ConfigError(f"no such file or folder: {path}")
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
+                if (
+                    child.is_file()
+                    and not child.name.startswith(".")
+                    and (not include or any(fnmatch.fnmatch(child.name, p) for p in include))
+                ):
                     yield child
         else:
             yield path
