@@ -179,8 +179,8 @@ def _read_lines(
 ) -> Iterator[RawChunk]:
     source = str(path)
     stream, underlying = _open_maybe_gzip(path)
-    reader = (
-        io.BufferedReader(stream, buffer_size=1 << 20)
+    reader: BinaryIO = (
+        io.BufferedReader(stream, buffer_size=1 << 20)  # type: ignore[type-var]
         if not isinstance(stream, io.BufferedReader)
         else stream
     )
