@@ -185,7 +185,7 @@ def main() -> None:
 
     evtx: dict[str, object] | None = None
     if EVTX_DIR.is_dir():
-        evtx = run_ingest(args.out / "data-evtx", [EVTX_DIR], extra)
+        evtx = run_ingest(args.out / "data-evtx", [EVTX_DIR], [*extra, "--include", "*.evtx"])
         evtx["records_per_s"] = round(int(evtx["events"]) / float(evtx["seconds"]), 1)  # type: ignore[arg-type]
     print(
         json.dumps(

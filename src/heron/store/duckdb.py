@@ -197,19 +197,27 @@ class DuckDBStore:
     def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
             return
-        rows = [
-            (
-                datetime.fromtimestamp(d.received / NS_PER_S, tz=UTC).replace(tzinfo=None),
-                d.source,
-                d.location,
-                d.reason,
-                d.raw,
-                d.raw_size,
-            )
-            for d in letters
-        ]
+        # One Arrow insert: executemany is row by row, and a damaged file can bring
+        # tens of thousands of dead letters at once.
+        table = pa.table(
+            {
+                "received": pa.array([d.received for d in letters], pa.int64()).cast(
+                    pa.timestamp("ns")
+                ),
+                "source": [d.source for d in letters],
+                "location": [d.location for d in letters],
+                "reason": [d.reason for d in letters],
+                "raw": [d.raw for d in letters],
+                "raw_size": pa.array([d.raw_size for d in letters], pa.int64()),
+            }
+        )
         with self._write_lock:
-            self._cursor().executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)", rows)
+            cur = self._cursor()
+            cur.register("_heron_dead", table)
+            try:
+                cur.execute("INSERT INTO dead_letters BY NAME SELECT * FROM _heron_dead")
+            finally:
+                cur.unregister("_heron_dead")
 
     def compact(self, older_than: int) -> int:
         # Whole days only: a day moves once it has ended before ``older_than``.
