@@ -113,3 +113,15 @@ correlation:
     )
     assert result.exit_code == 1
     assert "[44444444-4444-4444-4444-444444444444]" in result.output
+
+
+def test_lint_skips_rule_test_folders(tmp_path: Path) -> None:
+    from heron.rules import builtin_rule_paths
+
+    folder = builtin_rule_paths()[0].parent
+    assert (folder / "tests").is_dir()  # `heron rules test` files live beside the rules
+    result = CliRunner().invoke(
+        main, ["rules", "lint", str(folder), "--data-dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output

@@ -72,8 +72,13 @@ def find_rule_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[LoadE
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
+            # A `tests/` folder beside rules holds `heron rules test` files, not rules.
             found = [
-                p for p in path.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in RULE_SUFFIXES
+                and p.is_file()
+                and "tests" not in p.relative_to(path).parts[:-1]
             ]
             files.extend(sorted(found))
         elif path.is_file():
