@@ -242,3 +242,47 @@ def test_forced_format_sends_mismatches_to_dead_letters(
     write_mixed(tmp_path / "logs")
     summary = ingest_json([tmp_path / "logs" / name], data_dir, "--format", forced)
     assert summary["events"] == 0 and summary["failed"] >= 1
+
+
+def test_zeek_tsv_file_uses_its_header(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "conn.log"
+    header = [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tconn",
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
+    ]
+    rows = [
+        "1700000000.123456\tCabc1\t10.0.0.5\t50000\t93.184.216.34\t443\ttcp",
+        "1700000001.000000\tCabc2\t10.0.0.6\t50001\t93.184.216.35\t53\tudp",
+    ]
+    path.write_text("\n".join([*header, *rows, "#close\t2023-11-14-22-13-21"]) + "\n")
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (2, 0)
+    with store_of(data_dir) as store:
+        (event,) = store.search(SearchQuery(filters={"destination.port": "443"}))
+    assert event["source.ip"] == "10.0.0.5" and event["destination.ip"] == "93.184.216.34"
+
+
+def test_azure_records_document(tmp_path: Path, data_dir: Path) -> None:
+    records = [
+        {
+            "time": "2026-11-27T10:00:00Z",
+            "operationName": "Sign-in activity",
+            "category": "SignInLogs",
+            "resultType": "50126",
+            "callerIpAddress": "203.0.113.50",
+            "identity": "alice@example.com",
+            "properties": {"userPrincipalName": "alice@example.com", "ipAddress": "203.0.113.50"},
+        }
+    ]
+    path = tmp_path / "signins.json"
+    path.write_text(json.dumps({"records": records}))
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (1, 0)
+    with store_of(data_dir) as store:
+        (event,) = store.search(SearchQuery(limit=5))
+    assert event["source.ip"] == "203.0.113.50" and event["cloud.provider"] == "azure"

@@ -11,10 +11,12 @@ import fnmatch
 import gzip
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+import orjson
 
 from heron.errors import ConfigError, HeronError, ParseError
 from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
@@ -39,6 +41,7 @@ MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 _EVTX_MAGIC = b"ElfFile\x00"
 _GZIP_MAGIC = b"\x1f\x8b"
 _CLOUDTRAIL_HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
+_AZURE_HEAD = re.compile(rb'^\s*\{\s*"records"\s*:\s*\[')
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -133,7 +136,11 @@ def _open_maybe_gzip(path: Path) -> tuple[BinaryIO, BinaryIO]:
 
 
 def detect_file_format(path: Path) -> str:
-    """``evtx``, ``cloudtrail`` or ``auto`` (line formats, chosen per line) from content."""
+    """How to read a file, from its content.
+
+    ``evtx``, ``cloudtrail`` and ``azure_records`` (whole JSON documents), ``zeek_tsv``
+    (lines that need the file's ``#fields`` header), or ``auto`` (line formats, per line).
+    """
     with path.open("rb") as f:
         if f.read(8) == _EVTX_MAGIC:
             return "evtx"
@@ -148,6 +155,10 @@ def detect_file_format(path: Path) -> str:
         head = head[len(_BOM) :]
     if _CLOUDTRAIL_HEAD.match(head):
         return "cloudtrail"
+    if _AZURE_HEAD.match(head):
+        return "azure_records"
+    if head.startswith(b"#separator"):
+        return "zeek_tsv"
     return "auto"
 
 
@@ -167,7 +178,15 @@ def read_file(
     if kind == "evtx":
         yield from _read_evtx(path, chunk_records)
     elif kind == "cloudtrail":
-        yield from _read_cloudtrail(path, chunk_records)
+        from heron.parsers.cloudtrail import iter_cloudtrail_records
+
+        yield from _read_document(path, "cloudtrail", iter_cloudtrail_records, chunk_records)
+    elif kind == "azure_records":
+        from heron.parsers.azure import iter_azure_records
+
+        yield from _read_document(path, "azure", iter_azure_records, chunk_records)
+    elif kind == "zeek_tsv":
+        yield from _read_zeek_tsv(path, chunk_records, max_line_bytes)
     elif kind in LINE_FORMATS or kind == "auto":
         yield from _read_lines(path, kind, chunk_records, max_line_bytes)
     else:
@@ -276,23 +295,48 @@ def _read_evtx(path: Path, chunk_records: int) -> Iterator[RawChunk]:
     yield chunk
 
 
-def _read_cloudtrail(path: Path, chunk_records: int) -> Iterator[RawChunk]:
-    from heron.parsers.cloudtrail import iter_cloudtrail_records
+def _read_zeek_tsv(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
+    # A Zeek TSV line means nothing without its file's #fields header: the reader keeps
+    # that state and hands on each record as the JSON Zeek's JSON writer would write.
+    from heron.parsers.zeek import ZeekTsvReader, log_type_of
 
+    reader = ZeekTsvReader(log_type_of(str(path)))
+    for chunk in _read_lines(path, "zeek", chunk_records, max_line_bytes):
+        records: list[str] = []
+        locations: list[str] = []
+        for line, location in zip(chunk.records, chunk.locations, strict=True):
+            try:
+                record = reader.feed(line)
+            except ParseError as exc:
+                chunk.dead_letters.append(
+                    DeadLetter.of(chunk.source, exc.reason, line, location, now_ns())
+                )
+                continue
+            if record is not None:
+                records.append(orjson.dumps(record).decode())
+                locations.append(location)
+        chunk.records, chunk.locations = records, locations
+        yield chunk
+
+
+def _read_document(
+    path: Path, fmt: str, split: Callable[[bytes], Iterator[str]], chunk_records: int
+) -> Iterator[RawChunk]:
+    """Records of a whole-JSON document (CloudTrail, Azure ``{"records": [...]}``)."""
     source = str(path)
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise ConfigError(f"{path}: a CloudTrail file over {MAX_DOCUMENT_BYTES} bytes")
+        raise ConfigError(f"{path}: a {fmt} file over {MAX_DOCUMENT_BYTES} bytes")
     stream, _ = _open_maybe_gzip(path)
-    chunk = RawChunk(source, "cloudtrail")
+    chunk = RawChunk(source, fmt)
     try:
         with stream:
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
-        for number, record in enumerate(iter_cloudtrail_records(data), start=1):
+        for number, record in enumerate(split(data), start=1):
             chunk.records.append(record)
             chunk.locations.append(f"record {number}")
             if len(chunk.records) >= chunk_records:
                 yield chunk
-                chunk = RawChunk(source, "cloudtrail")
+                chunk = RawChunk(source, fmt)
     except (HeronError, OSError, EOFError) as exc:
         reason = exc.reason if isinstance(exc, ParseError) else str(exc)
         chunk.dead_letters.append(DeadLetter.of(source, reason, b"", "file", now_ns()))
