@@ -11,7 +11,6 @@ way round, unless the short name is ambiguous) and then by ``host.ip``.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +21,10 @@ import pyarrow as pa
 
 from heron.enrich.records import RecordError, split_list
 from heron.enrich.snapshot import (
+    SnapshotFollower,
     bump_generation,
     current_generation,
     ensure_generation_table,
-    read_snapshot,
     snapshot_generation,
     write_snapshot,
 )
@@ -250,9 +249,7 @@ class AssetEnricher:
         refresh_seconds: float = 30.0,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.refresh_seconds = refresh_seconds
-        self.generation: int | None = None
-        self._checked = time.monotonic()
+        self._snapshot = SnapshotFollower(self.data_dir, SNAPSHOT_NAME, refresh_seconds)
         self._by_name: dict[str, dict[str, Any]] = {}
         self._by_short: dict[str, dict[str, Any]] = {}
         self._by_ip: dict[str, dict[str, Any]] = {}
@@ -262,15 +259,10 @@ class AssetEnricher:
             self.refresh(force=True)
 
     def refresh(self, *, force: bool = False) -> bool:
-        self._checked = time.monotonic()
-        if self.data_dir is None:
-            return False
-        if not force and snapshot_generation(self.data_dir, SNAPSHOT_NAME) == self.generation:
-            return False
-        found = read_snapshot(self.data_dir, SNAPSHOT_NAME)
+        found = self._snapshot.newer(force=force)
         if found is None:
             return False
-        table, self.generation = found
+        table, self._snapshot.generation = found
         self._index(table)
         return True
 
@@ -310,7 +302,7 @@ class AssetEnricher:
         return None
 
     def enrich(self, events: Sequence[Event]) -> None:
-        if self.data_dir is not None and time.monotonic() - self._checked >= self.refresh_seconds:
+        if self._snapshot.due():
             self.refresh()
         if not (self._by_name or self._by_ip):
             return

@@ -12,7 +12,6 @@ identities resolves to neither. On a match the event gets the canonical ``user.n
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +23,10 @@ import pyarrow as pa
 from heron.enrich.asset import ImportSummary
 from heron.enrich.records import RecordError, split_list
 from heron.enrich.snapshot import (
+    SnapshotFollower,
     bump_generation,
     current_generation,
     ensure_generation_table,
-    read_snapshot,
     snapshot_generation,
     write_snapshot,
 )
@@ -203,9 +202,7 @@ class IdentityEnricher:
         refresh_seconds: float = 30.0,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.refresh_seconds = refresh_seconds
-        self.generation: int | None = None
-        self._checked = time.monotonic()
+        self._snapshot = SnapshotFollower(self.data_dir, SNAPSHOT_NAME, refresh_seconds)
         self._index: dict[str, dict[str, Any]] = {}
         if identities is not None:
             self._build(identities)
@@ -213,15 +210,10 @@ class IdentityEnricher:
             self.refresh(force=True)
 
     def refresh(self, *, force: bool = False) -> bool:
-        self._checked = time.monotonic()
-        if self.data_dir is None:
-            return False
-        if not force and snapshot_generation(self.data_dir, SNAPSHOT_NAME) == self.generation:
-            return False
-        found = read_snapshot(self.data_dir, SNAPSHOT_NAME)
+        found = self._snapshot.newer(force=force)
         if found is None:
             return False
-        table, self.generation = found
+        table, self._snapshot.generation = found
         self._build(table)
         return True
 
@@ -278,7 +270,7 @@ class IdentityEnricher:
             event[f"{prefix}.roles"] = list(identity["roles"])
 
     def enrich(self, events: Sequence[Event]) -> None:
-        if self.data_dir is not None and time.monotonic() - self._checked >= self.refresh_seconds:
+        if self._snapshot.due():
             self.refresh()
         if not self._index:
             return

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from heron.enrich.snapshot import read_snapshot, snapshot_generation
+from heron.enrich.snapshot import SnapshotFollower
 from heron.intel.matcher import IntelMatcher, Kind
 from heron.intel.store import INDICATOR_SCHEMA, SNAPSHOT_NAME
 from heron.model.event import Event
@@ -170,11 +170,9 @@ class IntelEnricher:
         clock: Any = now_ns,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.refresh_seconds = refresh_seconds
         self.clock = clock
-        self.generation: int | None = None
         self.build_seconds = 0.0
-        self._checked = time.monotonic()
+        self._snapshot = SnapshotFollower(self.data_dir, SNAPSHOT_NAME, refresh_seconds)
         self.matcher = matcher or IntelMatcher(INDICATOR_SCHEMA.empty_table())
         self._fields = self._fields_for(self.matcher)
         if matcher is None and self.data_dir is not None:
@@ -185,30 +183,30 @@ class IntelEnricher:
         """An enricher over the data directory's indicator snapshot (empty if none yet)."""
         return cls(data_dir=data_dir, refresh_seconds=refresh_seconds)
 
+    @property
+    def generation(self) -> int | None:
+        """The snapshot generation the matcher was built from."""
+        return self._snapshot.generation
+
     @staticmethod
     def _fields_for(matcher: IntelMatcher) -> FieldPlan:
         return plan_for(matcher)
 
     def refresh(self, *, force: bool = False) -> bool:
         """Rebuild the matcher if the snapshot changed; returns whether it did."""
-        self._checked = time.monotonic()
-        if self.data_dir is None:
-            return False
-        if not force and snapshot_generation(self.data_dir, SNAPSHOT_NAME) == self.generation:
-            return False
-        found = read_snapshot(self.data_dir, SNAPSHOT_NAME)
+        found = self._snapshot.newer(force=force)
         if found is None:
             return False
         table, generation = found
         started = time.perf_counter()
         matcher = IntelMatcher(table)
         self.build_seconds = time.perf_counter() - started
-        self.matcher, self.generation = matcher, generation
+        self.matcher, self._snapshot.generation = matcher, generation
         self._fields = self._fields_for(matcher)
         return True
 
     def enrich(self, events: Sequence[Event]) -> None:
-        if self.data_dir is not None and time.monotonic() - self._checked >= self.refresh_seconds:
+        if self._snapshot.due():
             self.refresh()
         matcher = self.matcher
         if not matcher.size:

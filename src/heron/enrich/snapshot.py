@@ -10,6 +10,7 @@ it is current and a crash between commit and write is repaired at the next open.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyarrow.ipc as ipc
 
 __all__ = [
     "SNAPSHOT_DIR",
+    "SnapshotFollower",
     "bump_generation",
     "current_generation",
     "ensure_generation_table",
@@ -103,3 +105,33 @@ def read_snapshot(data_dir: str | Path, name: str) -> tuple[pa.Table, int] | Non
         return None
     raw = (table.schema.metadata or {}).get(_GENERATION_KEY)
     return table, int(raw) if raw else 0
+
+
+class SnapshotFollower:
+    """Tells an enricher when its snapshot has a newer generation, checked at most so often.
+
+    ``generation`` is the one the enricher applied; it sets it after applying a table,
+    so a failed rebuild is tried again at the next check.
+    """
+
+    def __init__(self, data_dir: Path | None, name: str, refresh_seconds: float) -> None:
+        self.data_dir = data_dir
+        self.name = name
+        self.refresh_seconds = refresh_seconds
+        self.generation: int | None = None
+        self._checked = time.monotonic()
+
+    def due(self) -> bool:
+        """Whether ``refresh_seconds`` have passed since the last check."""
+        return (
+            self.data_dir is not None and time.monotonic() - self._checked >= self.refresh_seconds
+        )
+
+    def newer(self, *, force: bool = False) -> tuple[pa.Table, int] | None:
+        """The snapshot and its generation if it changed (or ``force``), else None."""
+        self._checked = time.monotonic()
+        if self.data_dir is None:
+            return None
+        if not force and snapshot_generation(self.data_dir, self.name) == self.generation:
+            return None
+        return read_snapshot(self.data_dir, self.name)
