@@ -177,12 +177,6 @@ CASES: list[tuple[str, str, str, set[int]]] = [
 ]
 
 
-# The streaming matcher's number prefilter looks for the integer's text, so "12.0"
-# never reaches its predicate (which would accept it, as Sigma and SQL do).
-_PREFILTER_GAP = "SigmaEngine's number index skips numbers written as floats ('12.0')"
-_KNOWN_GAPS = {"number from float text"}
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
     events = []
@@ -196,16 +190,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
 
 @pytest.mark.parametrize(
     ("detection", "logsource", "expected"),
-    [
-        pytest.param(
-            d,
-            ls,
-            exp,
-            id=name,
-            marks=[pytest.mark.xfail(reason=_PREFILTER_GAP)] if name in _KNOWN_GAPS else [],
-        )
-        for name, d, ls, exp in CASES
-    ],
+    [pytest.param(d, ls, exp, id=name) for name, d, ls, exp in CASES],
 )
 def test_sql_and_streaming_agree(
     store: DuckDBStore, tmp_path: Path, detection: str, logsource: str, expected: set[int]

@@ -15,15 +15,6 @@ from enum import Enum
 from typing import Any
 
 import orjson
-from sigma.correlations import (
-    CorrelationConditionAND,
-    CorrelationConditionItem,
-    CorrelationConditionNOT,
-    CorrelationConditionOR,
-    SigmaExtendedCorrelationCondition,
-    SigmaRuleReference,
-)
-from sigma.exceptions import SigmaError
 
 from heron.detect.sigma.ir import CorrelationSpec
 from heron.errors import HeronError
@@ -104,9 +95,16 @@ def evaluate(expr: Expression, present: frozenset[str] | set[str]) -> bool:
     return not evaluate(args[0], present)
 
 
-def _expression(
-    node: CorrelationConditionItem | SigmaRuleReference, ids: Mapping[str, str]
-) -> Expression:
+def _expression(node: Any, ids: Mapping[str, str]) -> Expression:
+    """A pySigma extended-condition tree as plain nested tuples."""
+    # pySigma is imported only where a rule needs it: not on every start-up.
+    from sigma.correlations import (
+        CorrelationConditionAND,
+        CorrelationConditionNOT,
+        CorrelationConditionOR,
+        SigmaRuleReference,
+    )
+
     if isinstance(node, SigmaRuleReference):
         return ids.get(node.reference, node.reference)
     args = tuple(_expression(a, ids) for a in node.args)
@@ -221,6 +219,9 @@ def _condition(
             raise CorrelationRuleError(
                 spec.id, "an extended (boolean) condition is only supported for temporal"
             )
+        from sigma.correlations import SigmaExtendedCorrelationCondition
+        from sigma.exceptions import SigmaError
+
         try:
             parsed = SigmaExtendedCorrelationCondition.parse(str(cond["expression"]))
         except (SigmaError, Exception) as exc:

@@ -8,8 +8,11 @@ every leaf value becomes one or more value tests (``modifiers.value_tests``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import yaml
+from sigma.collection import SigmaCollection
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -23,26 +26,32 @@ from sigma.correlations import (
     SigmaCorrelationRule,
     SigmaExtendedCorrelationCondition,
 )
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRuleLocation
 from sigma.filters import SigmaFilter
 from sigma.rule import SigmaDetections, SigmaLogSource, SigmaRule, SigmaRuleBase
+from sigma.rule.base import SigmaYAMLLoader
 
+from heron.detect.sigma.cache import FileEntry
+from heron.detect.sigma.decide import compile_predicate
 from heron.detect.sigma.ir import (
     And,
     CompiledRule,
     CorrelationSpec,
     FilterSpec,
     Leaf,
+    LoadError,
     LogSource,
     Node,
     Not,
     Or,
 )
 from heron.detect.sigma.modifiers import ValueCompileError, value_tests
+from heron.detect.sigma.predicates import PredicateError
 
 __all__ = [
     "RuleCompileError",
     "compile_correlation",
+    "compile_file",
     "compile_filter",
     "compile_rule",
     "rule_identity",
@@ -226,3 +235,66 @@ def compile_filter(
         condition=compile_detection(rule.filter, placeholders),
         filename=filename,
     )
+
+
+def _doc_id(docs: list[object]) -> str | None:
+    """The id of a file's only rule document (pySigma raises some errors without it)."""
+    ids = [str(d["id"]) for d in docs if isinstance(d, dict) and d.get("id") is not None]
+    return ids[0] if len(ids) == 1 else None
+
+
+def compile_file(
+    data: bytes, path: str, placeholders: Mapping[str, Sequence[str]] | None = None
+) -> FileEntry:
+    """Parse and compile one rule file's bytes; every problem becomes a ``LoadError``."""
+    entry = FileEntry()
+    values = placeholders or {}
+    docs: list[object] = []
+    try:
+        docs = list(yaml.load_all(data.decode("utf-8"), Loader=SigmaYAMLLoader))
+        collection = SigmaCollection.from_dicts(
+            docs,  # type: ignore[arg-type]
+            collect_errors=True,
+            source=SigmaRuleLocation(Path(path)),
+            collect_filters=True,
+            resolve_references=False,
+        )
+    except UnicodeDecodeError as exc:
+        entry.errors.append(LoadError(path, None, f"not UTF-8 text: {exc}"))
+        return entry
+    except yaml.YAMLError as exc:
+        entry.errors.append(LoadError(path, None, f"invalid YAML: {exc}"))
+        return entry
+    except SigmaError as exc:
+        entry.errors.append(LoadError(path, _doc_id(docs), f"invalid Sigma: {exc}"))
+        return entry
+    except Exception as exc:  # a pySigma bug on odd input must not stop loading
+        entry.errors.append(LoadError(path, None, f"{type(exc).__name__}: {exc}"))
+        return entry
+    owned: set[int] = set()
+    items: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
+        *collection.rules,
+        *collection.filters,
+    ]
+    for index, rule in enumerate(items):
+        owned.update(id(e) for e in rule.errors)
+        rule_id = rule_identity(rule, path, index)
+        try:
+            if isinstance(rule, SigmaCorrelationRule):
+                entry.correlations.append(compile_correlation(rule, path, index))
+            elif isinstance(rule, SigmaFilter):
+                spec = compile_filter(rule, path, index, values)
+                compile_predicate(spec.condition)
+                entry.filters.append(spec)
+            else:
+                compiled = compile_rule(rule, path, index, values)
+                compile_predicate(compiled.condition)
+                entry.rules.append(compiled)
+        except (RuleCompileError, PredicateError) as exc:
+            entry.errors.append(LoadError(path, rule_id, str(exc)))
+        except Exception as exc:  # reported against the rule; loading goes on
+            entry.errors.append(LoadError(path, rule_id, f"{type(exc).__name__}: {exc}"))
+    for error in collection.errors:
+        if id(error) not in owned:
+            entry.errors.append(LoadError(path, None, str(error)))
+    return entry

@@ -29,7 +29,8 @@ class SigmaEngine:
 
     def __init__(self, loaded: LoadedRules) -> None:
         self.loaded = loaded
-        self.matcher = SigmaMatcher(loaded.rules)
+        # load_rules built every predicate when it compiled the files: build on use.
+        self.matcher = SigmaMatcher(loaded.rules, checked=True)
         built = {r.filename + "\0" + r.id for r in self.matcher.rules}
         self._errors = list(loaded.errors)
         for rule, reason in self.matcher.build_errors:

@@ -15,8 +15,10 @@ rule, never its truth.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import ahocorasick
 
@@ -40,9 +42,14 @@ from heron.detect.sigma.ir import (
     TimePartTest,
 )
 from heron.detect.sigma.literals import required_literals
-from heron.detect.sigma.view import EventView
+from heron.detect.sigma.view import (
+    NOT_KEYWORD_SEARCHED,
+    EventView,
+    joined_text,
+    original_as_message,
+)
 
-__all__ = ["GroupIndex", "Trigger", "rule_slots", "rule_triggers", "screen_grams"]
+__all__ = ["GroupIndex", "Trigger", "rule_slots", "rule_triggers"]
 
 EXACT, PREFIX, SUFFIX, CONTAINS, PRESENT, NUMBER = range(6)
 
@@ -192,38 +199,9 @@ def rule_slots(node: Node) -> list[frozenset[Trigger]]:
     return [] if single is None else [single]
 
 
-#: Characters that the text of a number or boolean value can hold.
-_NUMERIC_TEXT = frozenset("0123456789+-.eEinfatrulsINFATRULS")
-
-
-def screen_grams(literals: Sequence[str], *, max_grams: int = 6) -> tuple[str, ...]:
-    """A few short substrings, one of which every literal contains (empty: not worth it).
-
-    Checking them first lets an event without any of them skip the per-literal scans:
-    Mimikatz' twenty keywords share ``::``, ``kiwi`` and a handful more.
-    """
-    if len(literals) <= max_grams:
-        return ()
-    uncovered = set(literals)
-    grams: list[str] = []
-    while uncovered:
-        counts: dict[str, int] = {}
-        for lit in uncovered:
-            seen = {lit[i : i + n] for n in (2, 3, 4) for i in range(len(lit) - n + 1)}
-            for gram in seen:
-                counts[gram] = counts.get(gram, 0) + 1
-        if not counts:
-            return ()  # a one-character literal: no screen
-        best = max(counts, key=lambda g: (counts[g], len(g), g))
-        grams.append(best)
-        uncovered = {lit for lit in uncovered if best not in lit}
-        if len(grams) > max_grams:
-            return ()
-    return tuple(grams)
-
-
 def _number_key(text: str) -> str | None:
-    """Decimal text of a number written in decimal or hex, for NUMBER triggers."""
+    """Decimal text of a whole number written in decimal, hex or as a float ("12.0"),
+    for NUMBER triggers: the texts the number predicate takes for that number."""
     text = text.strip()
     if not text:
         return None
@@ -236,6 +214,12 @@ def _number_key(text: str) -> str | None:
             return str(int(text, 16))
         except ValueError:
             return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if math.isfinite(number) and number.is_integer():
+        return str(int(number))
     return None
 
 
@@ -252,6 +236,32 @@ class _FieldBuild:
 #: command lines), so most events skip the automaton altogether.
 _MEMO_ENTRIES = 4096
 _MEMO_MAX_LEN = 1024
+#: Keyword literals are looked for in every value of an event: a larger memo.
+_KEYWORD_MEMO_ENTRIES = 32768
+
+
+#: What the triggers firing on one value say: positions of single-slot rules that
+#: fired, and of two-slot rules whose first and whose second slot fired.
+Hits = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+NO_HITS: Hits = ((), (), ())
+
+
+def _split_keys(keys: set[int], two: frozenset[int]) -> Hits:
+    """Trigger keys (``2 * pos + slot``) as ``Hits``, so events only unite tuples."""
+    if not keys:
+        return NO_HITS
+    single: list[int] = []
+    first: list[int] = []
+    second: list[int] = []
+    for key in sorted(keys):
+        pos = key >> 1
+        if pos not in two:
+            single.append(pos)
+        elif key & 1:
+            second.append(pos)
+        else:
+            first.append(pos)
+    return (tuple(single), tuple(first), tuple(second))
 
 
 @dataclass(slots=True)
@@ -260,10 +270,12 @@ class _FieldIndex:
     automaton: ahocorasick.Automaton | None
     present: tuple[int, ...]
     numeric: bool
-    memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    two: frozenset[int]
+    max_entries: int = _MEMO_ENTRIES
+    memo: dict[str, Hits] = field(default_factory=dict)
 
-    def keys(self, raw: str) -> tuple[int, ...]:
-        """The keys of the triggers that fire on one value (memoized by the value as given)."""
+    def keys(self, raw: str) -> Hits:
+        """What the triggers that fire on one value say (memoized by the value as given)."""
         found = self.memo.get(raw)
         if found is not None:
             return found
@@ -290,12 +302,12 @@ class _FieldIndex:
                     out.update(prefix)
                 if suffix and end == last:
                     out.update(suffix)
-        keys = tuple(out)
+        hits = _split_keys(out, self.two)
         if len(raw) <= _MEMO_MAX_LEN:
-            if len(self.memo) >= _MEMO_ENTRIES:
+            if len(self.memo) >= self.max_entries:
                 self.memo.clear()
-            self.memo[raw] = keys
-        return keys
+            self.memo[raw] = hits
+        return hits
 
 
 def _automaton(
@@ -316,13 +328,80 @@ def _automaton(
     return auto
 
 
-def _field_index(build: _FieldBuild) -> _FieldIndex:
+def _field_index(build: _FieldBuild, two: frozenset[int]) -> _FieldIndex:
     return _FieldIndex(
         {k: tuple(sorted(v)) for k, v in build.exact.items()} or None,
         _automaton(build.patterns),
         tuple(sorted(build.present)),
         build.numeric,
+        two,
     )
+
+
+def _keyword_hits(
+    fields: Mapping[str, Any], index: _FieldIndex, numbers: bool, acc: _Found
+) -> None:
+    """Add what the keyword literals found in any searchable value of an event say.
+
+    A literal (never holding NUL) is in some value exactly when it is in the values
+    joined by NUL, which is what the keyword predicates search: the two agree.
+    ``numbers`` False: no literal is all digits, so no int's text can hold one.
+    """
+    memo = index.memo
+    skip = NOT_KEYWORD_SEARCHED
+    for name, value in fields.items():
+        cls = value.__class__
+        if cls is str:
+            if name in skip:
+                continue
+            hits = memo.get(value)
+            if hits is None:
+                hits = index.keys(value)
+        elif cls is int:
+            if not numbers or name in skip:
+                continue
+            hits = index.keys(str(value))
+        elif value is None or name in skip:
+            continue
+        else:
+            hits = index.keys(joined_text(value))
+        if hits is not NO_HITS:
+            acc.add(hits)
+    extra = original_as_message(fields)
+    if extra is not None:
+        acc.add(index.keys(extra))
+
+
+class _Found:
+    """What an event's values fired, gathered across its fields."""
+
+    __slots__ = ("first", "second", "single")
+
+    def __init__(self) -> None:
+        self.single: set[int] = set()
+        self.first: set[int] = set()
+        self.second: set[int] = set()
+
+    def add(self, hits: Hits) -> None:
+        single, first, second = hits
+        if single:
+            self.single.update(single)
+        if first:
+            self.first.update(first)
+        if second:
+            self.second.update(second)
+
+    def scan(self, text: str | tuple[str, ...], index: _FieldIndex) -> None:
+        """Add what the triggers firing on one field's (lowercased) text say."""
+        if text.__class__ is str:
+            self.add(index.keys(text))
+            return
+        for s in text:
+            self.add(index.keys(s))
+
+
+#: Characters of an int's decimal text.
+_INT_TEXT = frozenset("0123456789-")
 
 
 class GroupIndex:
@@ -332,9 +411,9 @@ class GroupIndex:
         "_by_ecs",
         "_by_field",
         "_field_list",
-        "_keyword_screen",
+        "_keyword_always",
+        "_keyword_numbers",
         "_keywords",
-        "_screen_textual",
         "_two_slots",
         "always",
         "size",
@@ -351,6 +430,7 @@ class GroupIndex:
         two: set[int] = set()
         builds: dict[str, _FieldBuild] = {}
         keyword_patterns: dict[str, tuple[set[int], set[int], set[int]]] = {}
+        keyword_always: list[int] = []
         for pos, rule_slots_ in enumerate(slots):
             if not rule_slots_:
                 always.append(pos)
@@ -360,6 +440,9 @@ class GroupIndex:
             for slot, trigger_set in enumerate(rule_slots_[:2]):
                 key = 2 * pos + slot
                 for fld, kind, text in trigger_set:
+                    if fld is None and text == "":
+                        keyword_always.append(key)  # "" is in every event's values
+                        continue
                     if fld is None:
                         keyword_patterns.setdefault(text, (set(), set(), set()))[0].add(key)
                         continue
@@ -376,7 +459,9 @@ class GroupIndex:
                         build.patterns.setdefault(text, (set(), set(), set()))[where].add(key)
         self.always = tuple(always)
         self._two_slots = frozenset(two)
-        self._by_field: dict[str, _FieldIndex] = {fld: _field_index(b) for fld, b in builds.items()}
+        self._by_field: dict[str, _FieldIndex] = {
+            fld: _field_index(b, self._two_slots) for fld, b in builds.items()
+        }
         # ECS name → the Sigma fields it stands in for when they are absent.
         by_ecs: dict[str, list[str]] = {}
         for fld in self._by_field:
@@ -384,38 +469,53 @@ class GroupIndex:
                 by_ecs.setdefault(ECS_FALLBACK[fld], []).append(fld)
         self._by_ecs: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_ecs.items()}
         self._field_list = tuple(self._by_field.items())
-        # Few keyword literals (SigmaHQ has a handful a group): str.__contains__ on the
-        # joined values beats an automaton pass over them.
-        self._keywords: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
-            (text, tuple(sorted(keys[0]))) for text, keys in sorted(keyword_patterns.items())
-        )
-        self._keyword_screen = screen_grams([text for text, _ in self._keywords])
-        # Numbers, booleans and lists as text are digits, signs, dots, "e", "true", "false"
-        # … : a gram with a letter other than those or a ":" or "\\" cannot come from one.
-        self._screen_textual = all(
-            any(ch not in _NUMERIC_TEXT for ch in gram) for gram in self._keyword_screen
-        )
+        # Keyword literals go through one automaton per value, remembered per value: the
+        # same values (user names, paths, GUIDs of a host) recur from event to event.
+        self._keywords: _FieldIndex | None = None
+        self._keyword_always = _split_keys(set(keyword_always), self._two_slots)
+        self._keyword_numbers = any(set(text) <= _INT_TEXT for text in keyword_patterns)
+        if keyword_patterns:
+            self._keywords = _FieldIndex(
+                None,
+                _automaton(keyword_patterns),
+                (),
+                False,
+                self._two_slots,
+                max_entries=_KEYWORD_MEMO_ENTRIES,
+            )
 
     def candidates(self, view: EventView) -> set[int]:
         """Positions of the rules that may match; always includes the unindexed ones."""
-        hits: set[int] = set()
+        acc = _Found()
+        single, first, second = acc.single, acc.first, acc.second
         fields = view.fields
-        scan = self._scan
         if len(self._field_list) <= len(fields):
             # Fewer fields read by the group than the event has: look each one up.
             for rule_field, index in self._field_list:
                 value = fields.get(rule_field)
                 if value.__class__ is str:
                     # Hot path: a text value, usually seen before (memo by raw value).
-                    keys = index.memo.get(value)
-                    if keys is None:
-                        keys = index.keys(value)
-                    if keys:
-                        hits.update(keys)
-                elif value is not None or rule_field in ECS_FALLBACK:
+                    hits = index.memo.get(value)
+                    if hits is None:
+                        hits = index.keys(value)
+                    if hits is not NO_HITS:
+                        one, two, three = hits
+                        if one:
+                            single.update(one)
+                        if two:
+                            first.update(two)
+                        if three:
+                            second.update(three)
+                elif value is not None:
                     text = view.lower(rule_field)
                     if text is not None:
-                        scan(text, index, hits)
+                        acc.scan(text, index)
+                else:
+                    alt = ECS_FALLBACK.get(rule_field)
+                    if alt is not None and fields.get(alt) is not None:
+                        text = view.lower(rule_field)
+                        if text is not None:
+                            acc.scan(text, index)
         else:
             by_field, by_ecs = self._by_field, self._by_ecs
             for name, value in fields.items():
@@ -424,59 +524,30 @@ class GroupIndex:
                 found = by_field.get(name)
                 if found is not None:
                     if value.__class__ is str:
-                        keys = found.memo.get(value)
-                        if keys is None:
-                            keys = found.keys(value)
-                        if keys:
-                            hits.update(keys)
+                        hits = found.memo.get(value)
+                        if hits is None:
+                            hits = found.keys(value)
+                        if hits is not NO_HITS:
+                            acc.add(hits)
                     else:
                         text = view.lower(name)
                         if text is not None:
-                            scan(text, found, hits)
+                            acc.scan(text, found)
                 aliases = by_ecs.get(name)
                 if aliases is not None:
                     for alias in aliases:
                         if fields.get(alias) is None:
                             text = view.lower(alias)
                             if text is not None:
-                                scan(text, by_field[alias], hits)
-        if self._keywords:
-            screened = not self._keyword_screen
-            if not screened:
-                # Screen grams that no number's text can hold are looked for in the
-                # text values only; the full blob is built for the events that pass.
-                text = view.keyword_text_blob() if self._screen_textual else view.keyword_blob()
-                for gram in self._keyword_screen:
-                    if gram in text:
-                        screened = True
-                        break
-            if screened:
-                blob = view.keyword_blob()
-                for literal, keys in self._keywords:
-                    if literal in blob:
-                        hits.update(keys)
-        two = self._two_slots
-        if not two:
-            cand = {key >> 1 for key in hits}
-        else:
-            cand = set()
-            for key in hits:
-                pos = key >> 1
-                if pos not in two or (not key & 1 and key + 1 in hits):
-                    cand.add(pos)
+                                acc.scan(text, by_field[alias])
+        if self._keywords is not None:
+            _keyword_hits(fields, self._keywords, self._keyword_numbers, acc)
+        if self._keyword_always is not NO_HITS:
+            acc.add(self._keyword_always)
+        if first and second:
+            # A two-slot rule is a candidate when both its slots fired.
+            first &= second
+            single |= first
         if self.always:
-            cand.update(self.always)
-        return cand
-
-    @staticmethod
-    def _scan(text: str | tuple[str, ...], index: _FieldIndex, cand: set[int]) -> None:
-        """Add the keys of the triggers that fire on one field's lowercased text."""
-        if text.__class__ is str:
-            keys = index.keys(text)
-            if keys:
-                cand.update(keys)
-            return
-        for s in text:
-            keys = index.keys(s)
-            if keys:
-                cand.update(keys)
+            single.update(self.always)
+        return single

@@ -41,7 +41,18 @@ __all__ = [
 
 #: Bump when the compiled form or its meaning changes: cached rules of another
 #: version are compiled again.
-COMPILER_VERSION = "sigma-ir-4"
+COMPILER_VERSION = "sigma-ir-5"
+
+
+class _Positional:
+    """Pickled as ``cls(*fields)``: a slotted dataclass's default ``__setstate__`` looks
+    up its fields on every object, which made loading thousands of cached rules slow."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return (type(self), tuple([getattr(self, name) for name in self.__slots__]))
+
 
 #: Wildcard tokens in ``StringTest.tokens`` (literal parts are ``str``).
 STAR = 0
@@ -49,7 +60,7 @@ QMARK = 1
 
 
 @dataclass(frozen=True, slots=True)
-class StringTest:
+class StringTest(_Positional):
     """A Sigma string: literal parts and wildcards, compared case-insensitively unless cased.
 
     ``tokens`` holds literals (already lowercased when not ``cased``) and the ints
@@ -61,31 +72,31 @@ class StringTest:
 
 
 @dataclass(frozen=True, slots=True)
-class NumberTest:
+class NumberTest(_Positional):
     """A number: equal to an int/float value or to a string holding that number."""
 
     value: int | float
 
 
 @dataclass(frozen=True, slots=True)
-class BoolTest:
+class BoolTest(_Positional):
     value: bool
 
 
 @dataclass(frozen=True, slots=True)
-class NullTest:
+class NullTest(_Positional):
     """``field: null``: the field is absent or empty."""
 
 
 @dataclass(frozen=True, slots=True)
-class ExistsTest:
+class ExistsTest(_Positional):
     """``field|exists: true/false``."""
 
     exists: bool
 
 
 @dataclass(frozen=True, slots=True)
-class RegexTest:
+class RegexTest(_Positional):
     """``|re``: an RE2 pattern searched in the value; ``flags`` is a subset of ``"ims"``."""
 
     pattern: str
@@ -93,14 +104,14 @@ class RegexTest:
 
 
 @dataclass(frozen=True, slots=True)
-class CidrTest:
+class CidrTest(_Positional):
     """``|cidr``: the value is an IP address inside ``network`` (IPv4 or IPv6)."""
 
     network: str
 
 
 @dataclass(frozen=True, slots=True)
-class CompareTest:
+class CompareTest(_Positional):
     """``|lt`` ``|lte`` ``|gt`` ``|gte`` (and pySigma's ``|neq``) against a number."""
 
     op: str  # lt | lte | gt | gte | neq
@@ -108,7 +119,7 @@ class CompareTest:
 
 
 @dataclass(frozen=True, slots=True)
-class FieldRefTest:
+class FieldRefTest(_Positional):
     """``|fieldref``: the value equals (or starts/ends with, or contains) another field's."""
 
     other: str
@@ -116,7 +127,7 @@ class FieldRefTest:
 
 
 @dataclass(frozen=True, slots=True)
-class TimePartTest:
+class TimePartTest(_Positional):
     """``|minute`` ``|hour`` ``|day`` ``|week`` ``|month`` ``|year`` of a timestamp value."""
 
     part: str
@@ -138,7 +149,7 @@ Test = (
 
 
 @dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(_Positional):
     """One test on one field; ``field`` None is a keyword search over all values."""
 
     field: str | None
@@ -146,17 +157,17 @@ class Leaf:
 
 
 @dataclass(frozen=True, slots=True)
-class And:
+class And(_Positional):
     children: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Or:
+class Or(_Positional):
     children: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Not:
+class Not(_Positional):
     child: Node
 
 
@@ -164,7 +175,7 @@ Node = Leaf | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
-class LogSource:
+class LogSource(_Positional):
     product: str | None = None
     category: str | None = None
     service: str | None = None
@@ -183,7 +194,7 @@ class LogSource:
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledRule:
+class CompiledRule(_Positional):
     """A single-event Sigma rule, compiled; ``condition`` is the whole detection."""
 
     id: str
@@ -212,7 +223,7 @@ class CompiledRule:
 
 
 @dataclass(frozen=True, slots=True)
-class CorrelationSpec:
+class CorrelationSpec(_Positional):
     """A Sigma correlation rule, as the correlation engine needs it.
 
     ``rules`` are the referenced rule ids or names as written; ``rule_ids`` the ids they
@@ -242,7 +253,7 @@ class CorrelationSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class FilterSpec:
+class FilterSpec(_Positional):
     """A Sigma filter (meta-rule): ``condition`` is ANDed into the rules it names."""
 
     id: str

@@ -11,28 +11,13 @@ marked as not raising alerts of their own.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaRuleLocation
-from sigma.filters import SigmaFilter
-from sigma.rule import SigmaRule
-from sigma.rule.base import SigmaYAMLLoader
-
 from heron.detect.sigma.cache import FileEntry, RuleCache, entry_key
-from heron.detect.sigma.compile import (
-    RuleCompileError,
-    compile_correlation,
-    compile_filter,
-    compile_rule,
-    rule_identity,
-)
-from heron.detect.sigma.decide import compile_predicate
 from heron.detect.sigma.ir import (
     And,
     CompiledRule,
@@ -41,7 +26,6 @@ from heron.detect.sigma.ir import (
     LoadError,
 )
 from heron.detect.sigma.logsource import routing_warning
-from heron.detect.sigma.predicates import PredicateError
 
 __all__ = ["LoadedRules", "compile_file", "find_rule_files", "load_rules"]
 
@@ -65,6 +49,41 @@ class LoadedRules:
     seconds: float = 0.0
 
 
+def _walk_rule_files(root: Path) -> list[tuple[Path, Path]]:
+    """(path as listed, resolved path) of the rule files under a resolved folder.
+
+    Like ``root.rglob("*")`` filtered to rule files outside ``tests/`` folders, but
+    ``os.scandir`` knows each entry's type without a ``stat`` and only symbolic links
+    need resolving: thousands of rule files cost little here. Symbolic links to
+    folders are not followed (nor are they by ``rglob``).
+    """
+    found: list[tuple[Path, Path]] = []
+    pending = [(str(root), False)]
+    while pending:
+        folder, in_tests = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, in_tests or entry.name == "tests"))
+                    continue
+                if in_tests or os.path.splitext(entry.name)[1].lower() not in RULE_SUFFIXES:
+                    continue
+                listed = Path(entry.path)
+                if entry.is_symlink():
+                    if listed.is_file():
+                        found.append((listed, listed.resolve()))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append((listed, listed))
+            except OSError:
+                continue
+    return found
+
+
 def find_rule_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[LoadError]]:
     """Rule files under the given files and folders (sorted), and paths that do not exist."""
     files: list[Path] = []
@@ -73,89 +92,31 @@ def find_rule_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[LoadE
         path = Path(raw).expanduser()
         if path.is_dir():
             # A `tests/` folder beside rules holds `heron rules test` files, not rules.
-            found = [
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() in RULE_SUFFIXES
-                and p.is_file()
-                and "tests" not in p.relative_to(path).parts[:-1]
-            ]
-            files.extend(sorted(found))
+            # Ordered as Path objects order (part by part), without their slow __lt__.
+            found = sorted(_walk_rule_files(path.resolve()), key=lambda f: f[0].parts)
+            files.extend(resolved for _, resolved in found)
         elif path.is_file():
-            files.append(path)
+            files.append(path.resolve())
         else:
             missing.append(LoadError(str(path), None, "no such file or directory"))
     seen: set[Path] = set()
     unique = []
     for f in files:
-        resolved = f.resolve()
-        if resolved not in seen:
-            seen.add(resolved)
-            unique.append(resolved)
+        if f not in seen:
+            seen.add(f)
+            unique.append(f)
     return unique, missing
-
-
-def _doc_id(docs: list[object]) -> str | None:
-    """The id of a file's only rule document (pySigma raises some errors without it)."""
-    ids = [str(d["id"]) for d in docs if isinstance(d, dict) and d.get("id") is not None]
-    return ids[0] if len(ids) == 1 else None
 
 
 def compile_file(
     data: bytes, path: str, placeholders: Mapping[str, Sequence[str]] | None = None
 ) -> FileEntry:
     """Parse and compile one rule file's bytes; every problem becomes a ``LoadError``."""
-    entry = FileEntry()
-    values = placeholders or {}
-    docs: list[object] = []
-    try:
-        docs = list(yaml.load_all(data.decode("utf-8"), Loader=SigmaYAMLLoader))
-        collection = SigmaCollection.from_dicts(
-            docs,  # type: ignore[arg-type]
-            collect_errors=True,
-            source=SigmaRuleLocation(Path(path)),
-            collect_filters=True,
-            resolve_references=False,
-        )
-    except UnicodeDecodeError as exc:
-        entry.errors.append(LoadError(path, None, f"not UTF-8 text: {exc}"))
-        return entry
-    except yaml.YAMLError as exc:
-        entry.errors.append(LoadError(path, None, f"invalid YAML: {exc}"))
-        return entry
-    except SigmaError as exc:
-        entry.errors.append(LoadError(path, _doc_id(docs), f"invalid Sigma: {exc}"))
-        return entry
-    except Exception as exc:  # a pySigma bug on odd input must not stop loading
-        entry.errors.append(LoadError(path, None, f"{type(exc).__name__}: {exc}"))
-        return entry
-    owned: set[int] = set()
-    items: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
-        *collection.rules,
-        *collection.filters,
-    ]
-    for index, rule in enumerate(items):
-        owned.update(id(e) for e in rule.errors)
-        rule_id = rule_identity(rule, path, index)
-        try:
-            if isinstance(rule, SigmaCorrelationRule):
-                entry.correlations.append(compile_correlation(rule, path, index))
-            elif isinstance(rule, SigmaFilter):
-                spec = compile_filter(rule, path, index, values)
-                compile_predicate(spec.condition)
-                entry.filters.append(spec)
-            else:
-                compiled = compile_rule(rule, path, index, values)
-                compile_predicate(compiled.condition)
-                entry.rules.append(compiled)
-        except (RuleCompileError, PredicateError) as exc:
-            entry.errors.append(LoadError(path, rule_id, str(exc)))
-        except Exception as exc:  # reported against the rule; loading goes on
-            entry.errors.append(LoadError(path, rule_id, f"{type(exc).__name__}: {exc}"))
-    for error in collection.errors:
-        if id(error) not in owned:
-            entry.errors.append(LoadError(path, None, str(error)))
-    return entry
+    # pySigma (and YAML) are imported on the first cache miss only: a start-up whose
+    # rules are all cached never pays for them.
+    from heron.detect.sigma.compile import compile_file as compile_with_pysigma
+
+    return compile_with_pysigma(data, path, placeholders)
 
 
 def _options(placeholders: Mapping[str, Sequence[str]] | None) -> str:

@@ -20,11 +20,9 @@ programs are in ``process.name``; categories map to ECS ``event.category`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from sigma.pipelines.common import windows_logsource_mapping
 
 from heron.detect.sigma.ir import LogSource
 
@@ -127,13 +125,90 @@ WINDOWS_CATEGORY_ROUTES.update(
 )
 
 
-def _channels(value: str | Sequence[str]) -> frozenset[str]:
-    return frozenset([value] if isinstance(value, str) else value)
-
+#: pySigma's Windows service → channels table (``sigma.pipelines.common``
+#: ``windows_logsource_mapping``, pySigma 2.0), written out: importing pySigma's
+#: pipelines costs a noticeable part of start-up. A unit test keeps the two in step.
+PYSIGMA_SERVICE_CHANNELS: dict[str, tuple[str, ...]] = {
+    "application": ("Application",),
+    "application-experience": (
+        "Microsoft-Windows-Application-Experience/Program-Telemetry",
+        "Microsoft-Windows-Application-Experience/Program-Compatibility-Assistant",
+    ),
+    "applocker": (
+        "Microsoft-Windows-AppLocker/MSI and Script",
+        "Microsoft-Windows-AppLocker/EXE and DLL",
+        "Microsoft-Windows-AppLocker/Packaged app-Deployment",
+        "Microsoft-Windows-AppLocker/Packaged app-Execution",
+    ),
+    "appmodel-runtime": ("Microsoft-Windows-AppModel-Runtime/Admin",),
+    "appxdeployment-server": ("Microsoft-Windows-AppXDeploymentServer/Operational",),
+    "appxpackaging-om": ("Microsoft-Windows-AppxPackaging/Operational",),
+    "bitlocker": ("Microsoft-Windows-BitLocker/BitLocker Management",),
+    "bits-client": ("Microsoft-Windows-Bits-Client/Operational",),
+    "capi2": ("Microsoft-Windows-CAPI2/Operational",),
+    "certificateservicesclient-lifecycle-system": (
+        "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational",
+    ),
+    "codeintegrity-operational": ("Microsoft-Windows-CodeIntegrity/Operational",),
+    "dhcp": ("Microsoft-Windows-DHCP-Server/Operational",),
+    "diagnosis-scripted": ("Microsoft-Windows-Diagnosis-Scripted/Operational",),
+    "dns-client": ("Microsoft-Windows-DNS Client Events/Operational",),
+    "dns-server": ("DNS Server",),
+    "dns-server-analytic": ("Microsoft-Windows-DNS-Server/Analytical",),
+    "dns-server-audit": ("Microsoft-Windows-DNS-Server/Audit",),
+    "driver-framework": ("Microsoft-Windows-DriverFrameworks-UserMode/Operational",),
+    "firewall-as": ("Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",),
+    "hyper-v-worker": ("Microsoft-Windows-Hyper-V-Worker",),
+    "iis-configuration": ("Microsoft-IIS-Configuration/Operational",),
+    "kernel-event-tracing": ("Microsoft-Windows-Kernel-EventTracing",),
+    "kernel-shimengine": (
+        "Microsoft-Windows-Kernel-ShimEngine/Operational",
+        "Microsoft-Windows-Kernel-ShimEngine/Diagnostic",
+    ),
+    "ldap": ("Microsoft-Windows-LDAP-Client/Debug",),
+    "ldap_debug": ("Microsoft-Windows-LDAP-Client/Debug",),
+    "lsa-server": ("Microsoft-Windows-LSA/Operational",),
+    "microsoft-servicebus-client": (
+        "Microsoft-ServiceBus-Client/Operational",
+        "Microsoft-ServiceBus-Client/Admin",
+    ),
+    "msexchange-management": ("MSExchange Management",),
+    "ntfs": ("Microsoft-Windows-Ntfs/Operational",),
+    "ntlm": ("Microsoft-Windows-NTLM/Operational",),
+    "openssh": ("OpenSSH/Operational",),
+    "powershell": (
+        "Microsoft-Windows-PowerShell/Operational",
+        "PowerShellCore/Operational",
+    ),
+    "powershell-classic": ("Windows PowerShell",),
+    "printservice-admin": ("Microsoft-Windows-PrintService/Admin",),
+    "printservice-operational": ("Microsoft-Windows-PrintService/Operational",),
+    "security": ("Security",),
+    "security-mitigations": (
+        "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+        "Microsoft-Windows-Security-Mitigations/User Mode",
+    ),
+    "sense": ("Microsoft-Windows-SENSE/Operational",),
+    "servicebus-client": (
+        "Microsoft-ServiceBus-Client/Operational",
+        "Microsoft-ServiceBus-Client/Admin",
+    ),
+    "shell-core": ("Microsoft-Windows-Shell-Core/Operational",),
+    "smbclient-security": ("Microsoft-Windows-SmbClient/Security",),
+    "sysmon": ("Microsoft-Windows-Sysmon/Operational",),
+    "system": ("System",),
+    "taskscheduler": ("Microsoft-Windows-TaskScheduler/Operational",),
+    "terminalservices-localsessionmanager": (
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+    ),
+    "vhdmp": ("Microsoft-Windows-VHDMP/Operational",),
+    "windefend": ("Microsoft-Windows-Windows Defender/Operational",),
+    "wmi": ("Microsoft-Windows-WMI-Activity/Operational",),
+}
 
 #: Windows service → channels (pySigma's table, plus services SigmaHQ uses it lacks).
 WINDOWS_SERVICE_CHANNELS: dict[str, frozenset[str]] = {
-    service: _channels(channels) for service, channels in windows_logsource_mapping.items()
+    service: frozenset(channels) for service, channels in PYSIGMA_SERVICE_CHANNELS.items()
 }
 WINDOWS_SERVICE_CHANNELS.update(
     {

@@ -24,7 +24,7 @@ from heron.detect.sigma.logsource import ADAPTERS, IDENTITY, Signature, route_fo
 from heron.detect.sigma.predicates import Pred, PredicateError
 from heron.detect.sigma.view import EventView
 
-__all__ = ["Match", "RuleErrors", "SigmaMatcher"]
+__all__ = ["Match", "RuleErrors", "SigmaMatcher", "rule_predicate"]
 
 Match = tuple[int, CompiledRule]
 
@@ -44,13 +44,28 @@ class RuleErrors:
     last_reason: str = ""
 
 
+def rule_predicate(rule: CompiledRule) -> Pred:
+    """The rule's exact test; costly ones that read few fields remember their results.
+
+    Raises ``PredicateError`` when a test cannot be built (RE2 rejects a pattern).
+    """
+    pred = compile_predicate(rule.condition)
+    if evaluation_cost(rule.condition) >= _MEMO_MIN_COST:
+        fields = referenced_fields(rule.condition)
+        if fields is not None and len(fields) <= _MEMO_MAX_FIELDS:
+            pred = memoized(pred, fields)
+    return pred
+
+
 class _Group:
     __slots__ = ("_index", "logsource", "positions", "preds")
 
-    def __init__(self, logsource: LogSource, positions: list[int], preds: list[Pred]) -> None:
+    def __init__(
+        self, logsource: LogSource, positions: list[int], preds: list[Pred | None]
+    ) -> None:
         self.logsource = logsource
         self.positions = positions  # rule positions in the matcher, by group position
-        self.preds = preds
+        self.preds = preds  # None: built when the rule is first a candidate
         self._index: GroupIndex | None = None
 
     def index(self, rules: Sequence[CompiledRule]) -> GroupIndex:
@@ -63,21 +78,24 @@ class _Group:
 class SigmaMatcher:
     """Matches batches of flat events against compiled single-event rules."""
 
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    def __init__(self, rules: Sequence[CompiledRule], checked: bool = False) -> None:
+        """``checked``: every rule's predicate is known to build (``load_rules`` built
+        each one when it compiled the file), so each is built on first use: a start-up
+        does not pay for the thousands of rules no event ever makes a candidate. A
+        predicate that fails to build then is counted in ``rule_errors``."""
         self.rules: list[CompiledRule] = []
+        self._checked = checked
         #: Rules whose predicate could not be built: (rule, reason).
         self.build_errors: list[tuple[CompiledRule, str]] = []
-        groups: dict[LogSource, tuple[list[int], list[Pred]]] = {}
+        groups: dict[LogSource, tuple[list[int], list[Pred | None]]] = {}
         for rule in rules:
-            try:
-                pred = compile_predicate(rule.condition)
-            except PredicateError as exc:
-                self.build_errors.append((rule, str(exc)))
-                continue
-            if evaluation_cost(rule.condition) >= _MEMO_MIN_COST:
-                fields = referenced_fields(rule.condition)
-                if fields is not None and len(fields) <= _MEMO_MAX_FIELDS:
-                    pred = memoized(pred, fields)
+            pred: Pred | None = None
+            if not checked:
+                try:
+                    pred = rule_predicate(rule)
+                except PredicateError as exc:
+                    self.build_errors.append((rule, str(exc)))
+                    continue
             pos = len(self.rules)
             self.rules.append(rule)
             positions, preds = groups.setdefault(rule.logsource, ([], []))
@@ -103,15 +121,22 @@ class SigmaMatcher:
         resolved = self._routes[sig] = tuple(routes)
         return resolved
 
-    def __reduce__(self) -> tuple[type[SigmaMatcher], tuple[list[CompiledRule]]]:
+    def __reduce__(self) -> tuple[type[SigmaMatcher], tuple[list[CompiledRule], bool]]:
         # Predicates are closures: a copy (e.g. sent to a worker process) is rebuilt from
         # the compiled rules, with fresh counters and memos.
-        return (SigmaMatcher, (self.rules,))
+        return (SigmaMatcher, (self.rules, self._checked))
 
     def prepare(self) -> None:
-        """Build every group's index now instead of on first use (steady latency)."""
+        """Build every group's index and predicate now, not on first use (steady latency)."""
         for group in self._groups:
             group.index(self.rules)
+            preds = group.preds
+            for gpos, pred in enumerate(preds):
+                if pred is None:
+                    try:
+                        preds[gpos] = rule_predicate(self.rules[group.positions[gpos]])
+                    except PredicateError as exc:
+                        self._fail(self.rules[group.positions[gpos]], exc)
 
     def routed_groups(self, event: Mapping[str, Any]) -> list[LogSource]:
         """The log sources an event is routed to (for diagnostics and tests)."""
@@ -180,8 +205,11 @@ class SigmaMatcher:
                     self.last_event_error = f"event {i}: {type(exc).__name__}: {exc}"
                     continue
                 for gpos in sorted(candidates):
+                    pred = preds[gpos]
                     try:
-                        hit = preds[gpos](view)
+                        if pred is None:
+                            pred = preds[gpos] = rule_predicate(rules[positions[gpos]])
+                        hit = pred(view)
                     except Exception as exc:  # counted against the rule, never a silent miss
                         self._fail(rules[positions[gpos]], exc)
                         continue

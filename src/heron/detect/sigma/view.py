@@ -12,11 +12,10 @@ from typing import Any, Final, cast
 
 from heron.detect.sigma.fieldmap import ECS_FALLBACK
 
-__all__ = ["NOT_KEYWORD_SEARCHED", "EventView", "as_text", "original_as_message"]
+__all__ = ["NOT_KEYWORD_SEARCHED", "EventView", "as_text", "joined_text", "original_as_message"]
 
 Text = str | tuple[str, ...] | None
 _MISSING: Final = object()
-_NUMBER_TYPES = frozenset({int, float, bool})
 
 #: Fields never searched by keyword rules: bookkeeping, not content.
 NOT_KEYWORD_SEARCHED = frozenset(
@@ -119,7 +118,7 @@ class EventView:
         if blob is None:
             skip = NOT_KEYWORD_SEARCHED
             parts = [
-                v if v.__class__ is str else str(v) if v.__class__ is int else _joined(v)
+                v if v.__class__ is str else str(v) if v.__class__ is int else joined_text(v)
                 for k, v in self.fields.items()
                 if v is not None and k not in skip
             ]
@@ -129,24 +128,9 @@ class EventView:
             blob = self._blob = "\0".join(parts).lower()
         return blob
 
-    def keyword_text_blob(self) -> str:
-        """Like ``keyword_blob`` but only the text values: enough to screen for literals
-        that hold a character no number's text has (a letter, ``:``, ``\\`` …)."""
-        if self._blob is not None:
-            return self._blob
-        skip = NOT_KEYWORD_SEARCHED
-        parts = [
-            v if v.__class__ is str else _joined(v)
-            for k, v in self.fields.items()
-            if v is not None and v.__class__ not in _NUMBER_TYPES and k not in skip
-        ]
-        extra = original_as_message(self.fields)
-        if extra is not None:
-            parts.append(extra)
-        return "\0".join(parts).lower()
 
-
-def _joined(value: Any) -> str:
+def joined_text(value: Any) -> str:
+    """A non-text value as keyword searches see it: list elements joined by NUL."""
     text = as_text(value)
     if text is None:
         return ""

@@ -242,3 +242,17 @@ def test_generic_product_and_service_by_module_and_dataset() -> None:
         True,
         False,
     ]
+
+
+def test_service_channel_table_matches_pysigma() -> None:
+    # Heron keeps pySigma's table written out (importing pySigma's pipelines is slow);
+    # a new pySigma that changes it must show up here.
+    from sigma.pipelines.common import windows_logsource_mapping
+
+    from heron.detect.sigma.logsource import PYSIGMA_SERVICE_CHANNELS
+
+    theirs = {
+        service: tuple([channels] if isinstance(channels, str) else channels)
+        for service, channels in windows_logsource_mapping.items()
+    }
+    assert theirs == PYSIGMA_SERVICE_CHANNELS
