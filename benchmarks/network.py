@@ -12,7 +12,7 @@ Prints one JSON object:
    "heron_hec": {...}, "rsyslog_tcp": {...} | null, "ratio_tcp", "ratio_hec",
    "rss_mib": {"after_sustained", "peak_overload"}, "overload": {...}, "detect"}
 
-Usage: python benchmarks/network.py [--lines 500000] [--detect] [--skip-rsyslog]
+Usage: python benchmarks/network.py [--lines 500000] [--detect] [--skip-rsyslog] [--workers N]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import orjson
+from ingest import TreeCpu
 
 TOKEN = "bench-token-0123456789abcdef"
 HOSTS = [f"srv{i:02d}" for i in range(20)]
@@ -82,7 +83,7 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
 class Heron:
     """``heron serve`` in a subprocess with TCP syslog, UDP syslog and HEC."""
 
-    def __init__(self, workdir: Path, detect: bool) -> None:
+    def __init__(self, workdir: Path, detect: bool, workers: int | None = None) -> None:
         self.http_port, self.tcp_port = free_port(), free_port()
         self.udp_port = free_port(socket.SOCK_DGRAM)
         config = {
@@ -109,9 +110,14 @@ class Heron:
         ]
         if not detect:
             args.append("--no-detect")
+        env = dict(os.environ)
+        if workers is not None:
+            env["HERON_WORKERS"] = str(workers)
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
+        # CPU of the server and its worker processes, read at phase boundaries.
+        self.cpu = TreeCpu(self.proc.pid, interval=0.5)
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             if line.startswith("heron: serving"):
@@ -137,6 +143,7 @@ class Heron:
         raise TimeoutError(f"{source}: not all events arrived")
 
     def stop(self) -> None:
+        self.cpu.stop()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(120)
@@ -326,6 +333,7 @@ def main() -> None:
     parser.add_argument("--detect", action="store_true", help="Run detection (built-in rules).")
     parser.add_argument("--skip-rsyslog", action="store_true")
     parser.add_argument("--skip-overload", action="store_true")
+    parser.add_argument("--workers", type=int, default=None, help="HERON_WORKERS for serve")
     args = parser.parse_args()
 
     lines = make_lines(args.lines)
@@ -334,25 +342,31 @@ def main() -> None:
         workdir = Path(tmp)
         if not args.skip_rsyslog:
             result["rsyslog_tcp"] = rsyslog_phase(lines, workdir, args.connections)
-        heron = Heron(workdir, args.detect)
+        heron = Heron(workdir, args.detect, args.workers)
         try:
             time.sleep(1)  # let the pipeline finish loading parsers
+            cpu_before = heron.cpu.total()
             started = tcp_phase(lines, heron.tcp_port, args.connections)
             ended = heron.wait_parsed("tcp", len(lines))
             seconds = ended - started
+            cpu = heron.cpu.total() - cpu_before
             result["heron_tcp"] = {
                 "events": len(lines),
                 "seconds": round(seconds, 3),
                 "events_per_s": round(len(lines) / seconds),
+                "cpu_s_per_100k_events": round(cpu * 100_000 / len(lines), 2),
             }
             bodies = hec_bodies(lines, args.hec_batch)
+            cpu_before = heron.cpu.total()
             started = hec_phase(heron.http_port, bodies, args.hec_clients)
             ended = heron.wait_parsed("hec", len(lines))
             seconds = ended - started
+            cpu = heron.cpu.total() - cpu_before
             result["heron_hec"] = {
                 "events": len(lines),
                 "seconds": round(seconds, 3),
                 "events_per_s": round(len(lines) / seconds),
+                "cpu_s_per_100k_events": round(cpu * 100_000 / len(lines), 2),
             }
             health = heron.health()["sources"]
             result["failed"] = {k: health[k]["failed"] for k in ("tcp", "hec")}

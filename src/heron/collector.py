@@ -9,7 +9,8 @@ rule paths) before a single socket is bound. ``Collector`` owns the running part
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,11 @@ from heron.config import (
     parse_timezone,
 )
 from heron.errors import ConfigError
-from heron.intake import Intake
+from heron.intake import ChunkPool, Intake
 from heron.metrics import CollectorMetrics
 from heron.parsers import FORMATS, ParseContext, get_parser
 from heron.pipeline import Pipeline
-from heron.runtime import Node
+from heron.runtime import Node, WorkerPool
 from heron.sources.base import HttpSource, ListenPort, ServiceSource, SourceRuntime
 from heron.sources.bulk import BulkSource
 from heron.sources.hec import HecSource
@@ -46,6 +47,7 @@ __all__ = [
     "HttpListener",
     "build_sources",
     "check_config",
+    "serve_workers",
     "source_name",
 ]
 
@@ -166,6 +168,35 @@ def check_config(config: ServeConfig) -> list[str]:
     return problems
 
 
+def serve_workers(requested: int | None = None) -> int:
+    """Worker processes for ``heron serve``: ``requested``, else ``HERON_WORKERS``, else one
+    per core on a machine with more than one (0: everything in the server process)."""
+    if requested is not None:
+        return max(0, requested)
+    configured = os.environ.get("HERON_WORKERS", "").strip()
+    if configured:
+        try:
+            return max(0, int(configured))
+        except ValueError:
+            raise ConfigError(f"HERON_WORKERS must be a whole number, not {configured!r}") from None
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+def _pool_factory(
+    node: Node, context: ParseContext, workers: int
+) -> Callable[[], ChunkPool] | None:
+    if workers <= 0:
+        return None
+
+    def start() -> ChunkPool:
+        # Parse, normalize, enrich and single-event matching run in the workers; the
+        # correlation state, alerts and the store stay in this process.
+        return WorkerPool(node.worker_spec(context), workers, node.detector)
+
+    return start
+
+
 @dataclass(frozen=True, slots=True)
 class HttpListener:
     """An HTTP listener and the routes it serves."""
@@ -180,7 +211,14 @@ class HttpListener:
 class Collector:
     """Sources, the intake and the pipeline of one running ``heron serve``."""
 
-    def __init__(self, node: Node, config: ServeConfig, tokens: Sequence[str]) -> None:
+    def __init__(
+        self,
+        node: Node,
+        config: ServeConfig,
+        tokens: Sequence[str],
+        *,
+        workers: int | None = None,
+    ) -> None:
         if not tokens and any(
             isinstance(s, HecSourceConfig | BulkSourceConfig | OtlpSourceConfig) and not s.tokens
             for s in config.sources
@@ -204,6 +242,7 @@ class Collector:
             max_bytes=limits.queue_bytes,
             batch_events=limits.batch_events,
             batch_wait_s=limits.batch_wait_ms / 1000,
+            pool_factory=_pool_factory(node, context, serve_workers(workers)),
         )
         self.sources = build_sources(config, tokens, node.data_dir)
         self._runtimes = {

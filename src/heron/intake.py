@@ -4,7 +4,9 @@ Sources run on the asyncio loop and hand in *submissions* (a few ``RawChunk``s o
 one source). A submission waits for room when the queue is full, bounded both in
 events and in bytes, so a flood slows senders down (TCP, HTTP) or is dropped and
 counted (UDP) instead of growing memory. A transform thread takes what is queued, up
-to a batch, and runs every chunk through ``Pipeline.transform``; a commit thread writes
+to a batch, and runs every chunk through ``Pipeline.transform`` — in worker processes
+once a batch is big enough to pay for starting them (parse, normalize, enrich and
+single-event matching there; correlation, in batch order, here); a commit thread writes
 each transformed batch in one store write (synced to the WAL), while the next batch
 is transformed. Only then is each submission's future resolved: an answer or an
 acknowledgement given after that future resolved is about durable data.
@@ -18,9 +20,13 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from heron.detect.base import Detection
 from heron.errors import HeronError
 from heron.metrics import CollectorMetrics, SourceMetrics
 from heron.model.deadletter import DeadLetter
@@ -28,7 +34,7 @@ from heron.model.timeutil import now_ns
 from heron.pipeline import ChunkResult, Pipeline
 from heron.sources.file import RawChunk
 
-__all__ = ["Committed", "Intake", "IntakeClosedError", "QueueFullError"]
+__all__ = ["ChunkPool", "Committed", "Intake", "IntakeClosedError", "QueueFullError"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,25 @@ class _Unit:
 
 
 @dataclass(slots=True)
+class _Batch:
+    """Units taken off the queue together, with each chunk's result or pending result."""
+
+    units: list[_Unit]
+    parts: list[list[ChunkResult | Future[ChunkResult]]]
+    pool: ChunkPool | None = None  # the pool the futures came from
+
+
+class ChunkPool(Protocol):
+    """Worker processes that transform chunks (``heron.runtime.WorkerPool``)."""
+
+    def submit(self, chunk: RawChunk, *, from_file: bool = True) -> Future[ChunkResult]: ...
+
+    def finish_detections(self, result: ChunkResult) -> list[Detection]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
 class _Waiter:
     events: int
     nbytes: int
@@ -87,6 +112,8 @@ class Intake:
         max_bytes: int = 128 * 1024 * 1024,
         batch_events: int = 20_000,
         batch_wait_s: float = 0.0,
+        pool_factory: Callable[[], ChunkPool] | None = None,
+        pool_min_events: int = 2_000,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
@@ -94,6 +121,10 @@ class Intake:
         self.max_bytes = max_bytes
         self.batch_events = batch_events
         self.batch_wait_s = batch_wait_s
+        # Worker processes for parse → match: started on the first big batch.
+        self._pool_factory = pool_factory
+        self._pool: ChunkPool | None = None
+        self.pool_min_events = pool_min_events
         # Room is accounted on the loop thread only: reserved by submit, freed when the
         # committer reports the batch done.
         self._events = 0
@@ -279,40 +310,129 @@ class Intake:
                 log.warning("loading the %s parser failed: %s", fmt, exc)
 
     def _run(self) -> None:
-        """The transform stage: batches off the queue, transformed, handed to the committer."""
+        """The transform stage: batches off the queue, transformed, handed to the committer.
+
+        With a worker pool, up to two batches are in the workers at once: the next batch
+        is gathered and sent while the previous one is transformed, and a batch is
+        finished (correlated here, in order) when two are in flight or nothing else waits.
+        """
         self._warm_up()
         committer = threading.Thread(target=self._commit_loop, name="heron-commit", daemon=True)
         committer.start()
-        stop = False
+        inflight: deque[_Batch] = deque()
         try:
-            while not stop:
-                unit = self._queue.get()
+            while True:
+                if inflight:
+                    try:
+                        unit = self._queue.get_nowait()
+                    except queue.Empty:
+                        self._finish_batch(inflight.popleft())
+                        continue
+                else:
+                    unit = self._queue.get()
                 if unit is None:
                     break
-                batch = [unit]
-                count = unit.events
-                deadline = time.monotonic() + self.batch_wait_s
-                while count < self.batch_events:
-                    try:
-                        remaining = deadline - time.monotonic()
-                        if remaining > 0:
-                            more = self._queue.get(timeout=remaining)
-                        else:
-                            more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        stop = True
-                        break
-                    batch.append(more)
-                    count += more.events
-                started = time.perf_counter()
-                per_unit = [self._transform(u) for u in batch]
-                self.metrics.transform_seconds += time.perf_counter() - started
-                self._transformed.put((batch, per_unit))
+                batch, stop = self._gather(unit)
+                inflight.append(self._start_batch(batch))
+                if len(inflight) >= 2:
+                    self._finish_batch(inflight.popleft())
+                if stop:
+                    break
+            while inflight:
+                self._finish_batch(inflight.popleft())
         finally:
             self._transformed.put(None)
             committer.join()
+            if self._pool is not None:
+                self._pool.close()
+
+    def _gather(self, unit: _Unit) -> tuple[list[_Unit], bool]:
+        """A batch starting with ``unit``: what else is queued, up to ``batch_events``."""
+        batch = [unit]
+        count = unit.events
+        deadline = time.monotonic() + self.batch_wait_s
+        while count < self.batch_events:
+            try:
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    more = self._queue.get(timeout=remaining)
+                else:
+                    more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+            count += more.events
+        return batch, False
+
+    def _start_batch(self, batch: list[_Unit]) -> _Batch:
+        """Send the batch's chunks to the workers, or transform them here."""
+        started = time.perf_counter()
+        count = sum(u.events for u in batch)
+        pool = self._pool
+        if pool is None and self._pool_factory is not None and count >= self.pool_min_events:
+            # Workers start on the first batch big enough to pay for them, so a quiet
+            # collector (and every small test) never spawns them.
+            try:
+                pool = self._pool = self._pool_factory()
+            except Exception as exc:
+                log.error("starting the worker pool failed, transforming in-process: %s", exc)
+                self._pool_factory = None
+        sent_to = pool  # kept even if the pool breaks half-way: its results need finishing
+        per_unit: list[list[ChunkResult | Future[ChunkResult]]] = []
+        for unit in batch:
+            parts: list[ChunkResult | Future[ChunkResult]] = []
+            for chunk in unit.chunks:
+                if pool is not None:
+                    try:
+                        parts.append(pool.submit(chunk, from_file=unit.from_file))
+                        continue
+                    except Exception as exc:  # a broken pool: carry on without it
+                        log.error("worker pool failed, transforming in-process: %s", exc)
+                        self._drop_pool()
+                        pool = None
+                parts.append(self._transform_chunk(chunk, unit.from_file))
+            per_unit.append(parts)
+        self.metrics.transform_seconds += time.perf_counter() - started
+        return _Batch(batch, per_unit, sent_to)
+
+    def _finish_batch(self, item: _Batch) -> None:
+        """Wait for the batch's worker results, correlate them here, hand it to the committer."""
+        started = time.perf_counter()
+        per_unit: list[list[ChunkResult]] = []
+        for unit, parts in zip(item.units, item.parts, strict=True):
+            results: list[ChunkResult] = []
+            for chunk, part in zip(unit.chunks, parts, strict=True):
+                if not isinstance(part, Future):
+                    results.append(part)
+                    continue
+                try:
+                    result = part.result()
+                except BrokenProcessPool as exc:
+                    log.error("a worker process died, transforming in-process: %s", exc)
+                    self._drop_pool()
+                    results.append(self._transform_chunk(chunk, unit.from_file))
+                    continue
+                except Exception as exc:
+                    results.append(self._failed_chunk(chunk, exc))
+                    continue
+                if item.pool is not None:
+                    # Correlation state lives here; the pool's engine is this process's.
+                    result.detections = item.pool.finish_detections(result)
+                result.events = []  # stored through the Arrow table; free the dicts now
+                results.append(result)
+            per_unit.append(results)
+        self.metrics.transform_seconds += time.perf_counter() - started
+        self._transformed.put((item.units, per_unit))
+
+    def _drop_pool(self) -> None:
+        pool, self._pool, self._pool_factory = self._pool, None, None
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception as exc:  # pragma: no cover - best effort on a broken pool
+                log.warning("closing the worker pool failed: %s", exc)
 
     def _commit_loop(self) -> None:
         """The commit stage: runs beside the next batch's transform (the store's write
@@ -356,22 +476,23 @@ class Intake:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._finish, outcomes)
 
-    def _transform(self, unit: _Unit) -> list[ChunkResult]:
-        results: list[ChunkResult] = []
-        for chunk in unit.chunks:
-            try:
-                result = self.pipeline.transform(chunk, from_file=unit.from_file)
-                result.events = []  # stored through the Arrow table; free the dicts now
-                results.append(result)
-            except Exception as exc:
-                # A bug or a missing parser must not cost the rest of the batch: every
-                # record of this chunk is kept as a dead letter with the reason.
-                log.exception("pipeline failed on a chunk from %s", chunk.source)
-                reason = f"pipeline error: {type(exc).__name__}: {exc}"
-                received = now_ns()
-                letters = list(chunk.dead_letters) + [
-                    DeadLetter.of(chunk.source, reason, raw, loc, received)
-                    for raw, loc in zip(chunk.records, chunk.locations, strict=False)
-                ]
-                results.append(ChunkResult(None, [], letters, []))
-        return results
+    def _transform_chunk(self, chunk: RawChunk, from_file: bool) -> ChunkResult:
+        try:
+            result = self.pipeline.transform(chunk, from_file=from_file)
+        except Exception as exc:
+            log.exception("pipeline failed on a chunk from %s", chunk.source)
+            return self._failed_chunk(chunk, exc)
+        result.events = []  # stored through the Arrow table; free the dicts now
+        return result
+
+    @staticmethod
+    def _failed_chunk(chunk: RawChunk, exc: BaseException) -> ChunkResult:
+        # A bug or a missing parser must not cost the rest of the batch: every record of
+        # this chunk is kept as a dead letter with the reason.
+        reason = f"pipeline error: {type(exc).__name__}: {exc}"
+        received = now_ns()
+        letters = list(chunk.dead_letters) + [
+            DeadLetter.of(chunk.source, reason, raw, loc, received)
+            for raw, loc in zip(chunk.records, chunk.locations, strict=False)
+        ]
+        return ChunkResult(None, [], letters, [])

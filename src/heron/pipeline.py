@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +28,7 @@ from heron.sources.file import (
     DEFAULT_MAX_LINE_BYTES,
     ChunkMerger,
     RawChunk,
+    is_simulation_labels,
     iter_files,
     read_file,
 )
@@ -210,21 +212,29 @@ class Pipeline:
             )
         else:
             results = transformer.transform_all(chunks)
-        for chunk, result in results:
-            if transformer is not None:
-                result.detections = transformer.finish_detections(result)
-            count = result.event_count
-            result.events = []  # stored through the Arrow table; free the dicts now
-            summary.events += count
-            summary.failed += len(result.dead_letters)
-            summary.detections += len(result.detections)
-            pending.append(result)
-            pending_events += count
-            if pending_events >= COMMIT_EVENTS:
-                self.commit(pending)
-                pending, pending_events = [], 0
-            if progress is not None:
-                progress(chunk.bytes_read, count)
+        # Commits run on their own thread (DuckDB releases the GIL while it writes), one
+        # at a time and in order, so the next chunks are transformed meanwhile.
+        with ThreadPoolExecutor(1, thread_name_prefix="heron-commit") as committer:
+            writing: Future[None] | None = None
+            for chunk, result in results:
+                if transformer is not None:
+                    result.detections = transformer.finish_detections(result)
+                count = result.event_count
+                result.events = []  # stored through the Arrow table; free the dicts now
+                summary.events += count
+                summary.failed += len(result.dead_letters)
+                summary.detections += len(result.detections)
+                pending.append(result)
+                pending_events += count
+                if pending_events >= COMMIT_EVENTS:
+                    if writing is not None:
+                        writing.result()  # one commit in flight bounds memory
+                    writing = committer.submit(self.commit, pending)
+                    pending, pending_events = [], 0
+                if progress is not None:
+                    progress(chunk.bytes_read, count)
+            if writing is not None:
+                writing.result()
         self.commit(pending)
         summary.seconds = time.perf_counter() - started
         return summary
@@ -237,6 +247,9 @@ class Pipeline:
             summary.files += 1
             if path.stat().st_size == 0:
                 summary.messages.append(f"{path}: empty file, nothing to ingest")
+                continue
+            if is_simulation_labels(path):
+                summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")
                 continue
             try:
                 yield from merger.add_all(read_file(path, fmt, max_line_bytes=limit))

@@ -3,26 +3,32 @@ that runs the CPU-heavy stages on every core."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from heron.detect.base import Detection, Detector
 from heron.enrich.base import Enricher
 from heron.model.event import Event
 from heron.model.timeutil import NS_PER_S, now_ns
 from heron.parsers import ParseContext
-from heron.pipeline import AlertSink, ChunkResult, transform
+from heron.pipeline import ChunkResult, transform
 from heron.sources.file import RawChunk
 from heron.store.duckdb import DuckDBStore
 
 if TYPE_CHECKING:
+    from heron.alerts.settings import AlertSettings
+    from heron.alerts.store import AlertStore
     from heron.detect.engine import DetectionEngine
 
 __all__ = ["HOT_DAYS", "Node", "WorkerPool", "WorkerSpec", "open_node", "worker_count"]
@@ -40,7 +46,7 @@ class Node:
     data_dir: Path
     store: DuckDBStore
     detector: DetectionEngine | None = None
-    alerts: AlertSink | None = None
+    alerts: AlertStore | None = None
     enrichers: list[Enricher] = field(default_factory=list)
     rule_paths: tuple[Path, ...] | None = None
 
@@ -48,11 +54,17 @@ class Node:
         """What a worker process needs to build the same stateless stages."""
         return WorkerSpec(self.data_dir, self.rule_paths, self.detector is not None, context)
 
-    def finish_ingest(self) -> None:
-        """Housekeeping after a bulk load: pending correlations, old days to Parquet."""
+    def finish_ingest(self) -> int:
+        """Housekeeping after a bulk load: pending correlations, old days to Parquet.
+
+        Returns the detections the pending correlations made."""
+        found = 0
         if self.detector is not None and self.alerts is not None:
-            self.alerts.add(self.detector.flush())
+            detections = self.detector.flush()
+            self.alerts.add(detections)
+            found = len(detections)
         self.store.compact(now_ns() - HOT_DAYS * 86400 * NS_PER_S)
+        return found
 
 
 @contextmanager
@@ -61,20 +73,27 @@ def open_node(
     *,
     rule_paths: Sequence[Path] | None = None,
     detect: bool = True,
+    alert_settings: AlertSettings | None = None,
 ) -> Iterator[Node]:
-    """Open the store and build the detection engine (built-in rules unless ``rule_paths``)."""
+    """Open the store and build the detection engine (built-in rules unless ``rule_paths``);
+    ``alert_settings`` sets the alert grouping window and entity risk."""
     from heron.enrich.build import build_enrichers, build_intel_detector
 
     store = DuckDBStore(data_dir)
     try:
         node = Node(data_dir, store, rule_paths=tuple(rule_paths) if rule_paths else None)
         if detect:
+            from heron.alerts.settings import AlertSettings
             from heron.alerts.store import AlertStore
             from heron.detect.engine import build_detection_engine
+            from heron.detect.rulestate import disabled_rule_ids, rule_paths_with_uploads
 
-            node.detector = build_detection_engine(rule_paths, data_dir)
+            # What analysts uploaded or switched off through the API counts here too.
+            paths = rule_paths_with_uploads(rule_paths, data_dir)
+            node.detector = build_detection_engine(paths, data_dir)
+            node.detector.set_disabled(disabled_rule_ids(data_dir))
             node.detector.extra.append(build_intel_detector())
-            node.alerts = AlertStore(store)
+            node.alerts = AlertStore.from_settings(store, alert_settings or AlertSettings())
         node.enrichers = build_enrichers(data_dir)
         yield node
     finally:
@@ -101,6 +120,7 @@ class WorkerSpec:
     rule_paths: tuple[Path, ...] | None
     detect: bool
     context: ParseContext
+    owner_pid: int = field(default_factory=os.getpid)  # workers exit when it is gone
 
 
 class _MatchOnly:
@@ -118,30 +138,72 @@ class _WorkerState:
     spec: WorkerSpec
     detector: Detector | None
     enrichers: list[Enricher]
+    generation: int = 0  # of the parent's rule set this detector was built from
 
 
 _STATE: _WorkerState | None = None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process stays a zombie until its own parent reaps it
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
+
+
+def _exit_with_owner(owner: int) -> None:
+    # A worker blocks on its task queue, whose write end it holds itself: if the process
+    # that owns the pool dies (SIGKILL), nothing would ever wake it, and the fork server
+    # does not always notice either. Leave then, and take the fork server along.
+    while True:
+        time.sleep(0.5)
+        if not _alive(owner):
+            server = os.getppid()
+            if server not in (owner, 1):
+                with contextlib.suppress(OSError):
+                    os.kill(server, signal.SIGTERM)
+            os._exit(0)
+
+
 def _init_worker(spec: WorkerSpec) -> None:
     global _STATE
-    from heron.enrich.build import build_enrichers, build_intel_detector
+    threading.Thread(
+        target=_exit_with_owner, args=(spec.owner_pid,), name="heron-orphan-watch", daemon=True
+    ).start()
+    from heron.enrich.build import build_enrichers
 
-    detector: Detector | None = None
-    if spec.detect:
-        from heron.detect.engine import build_detection_engine
-
-        engine = build_detection_engine(spec.rule_paths, spec.data_dir, persist=False)
-        engine.extra.append(build_intel_detector())
-        detector = _MatchOnly(engine)
+    detector = _build_matcher(spec) if spec.detect else None
     # Enrichers read snapshot files, not the database the parent holds.
     _STATE = _WorkerState(spec, detector, build_enrichers(spec.data_dir))
 
 
-def _work(chunk: RawChunk) -> ChunkResult:
+def _build_matcher(spec: WorkerSpec) -> Detector:
+    from heron.detect.engine import build_detection_engine
+    from heron.detect.rulestate import rule_paths_with_uploads
+    from heron.enrich.build import build_intel_detector
+
+    paths = rule_paths_with_uploads(spec.rule_paths, spec.data_dir)
+    engine = build_detection_engine(paths, spec.data_dir, persist=False)
+    engine.extra.append(build_intel_detector())
+    return _MatchOnly(engine)
+
+
+def _work(chunk: RawChunk, from_file: bool = True, generation: int = 0) -> ChunkResult:
     state = _STATE
     if state is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used before its initializer ran")
+    if state.detector is not None and generation != state.generation:
+        # Rules were uploaded or switched since this worker built its matcher.
+        state.detector = _build_matcher(state.spec)
+        state.generation = generation
     base = state.spec.context
     ctx = ParseContext(
         source=chunk.source,
@@ -150,12 +212,38 @@ def _work(chunk: RawChunk) -> ChunkResult:
         timezone=base.timezone,
         max_json_depth=base.max_json_depth,
     )
-    result = transform(chunk, ctx, enrichers=state.enrichers, detector=state.detector)
+    result = transform(
+        chunk, ctx, enrichers=state.enrichers, detector=state.detector, from_file=from_file
+    )
     # Send back only the events detections name: correlation needs their fields, and
     # everything else travels once, as the Arrow table.
     wanted = {eid for d in result.detections for eid in d.event_ids}
     result.events = [e for e in result.events if e.get("event.id") in wanted] if wanted else []
+    # Detections travel as plain tuples: pickling a slotted dataclass looks up its fields
+    # for every object, which cost the parent more than the detections' own data.
+    result.detections = [_pack(d) for d in result.detections]  # type: ignore[misc]
     return result
+
+
+_DETECTION_FIELDS = tuple(f.name for f in fields(Detection))
+
+
+def _pack(detection: Detection) -> tuple[object, ...]:
+    return tuple(getattr(detection, name) for name in _DETECTION_FIELDS)
+
+
+def _unpack(detections: Sequence[Detection | tuple[Any, ...]]) -> list[Detection]:
+    return [d if isinstance(d, Detection) else Detection(*d) for d in detections]
+
+
+_PRELOAD = (
+    "heron.pipeline",
+    "heron.detect.engine",
+    "heron.enrich.build",
+    "heron.parsers.syslog",
+    "heron.parsers.json",
+    "heron.normalize",
+)
 
 
 class WorkerPool:
@@ -166,28 +254,40 @@ class WorkerPool:
         self.engine = engine
         # forkserver: workers start from a clean process, not a fork of one holding a
         # DuckDB connection and Arrow thread pools.
+        context = multiprocessing.get_context("forkserver")
+        # Imported once in the fork server, not once per worker.
+        context.set_forkserver_preload(list(_PRELOAD))
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=context,
             initializer=_init_worker,
             initargs=(spec,),
         )
 
+    def submit(self, chunk: RawChunk, *, from_file: bool = True) -> Future[ChunkResult]:
+        """Transform one chunk in a worker; its detections still need ``finish_detections``."""
+        return self._pool.submit(_work, chunk, from_file, self._generation())
+
     def transform_all(self, chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, ChunkResult]]:
         window: deque[tuple[RawChunk, Future[ChunkResult]]] = deque()
         for chunk in chunks:
-            window.append((chunk, self._pool.submit(_work, chunk)))
-            if len(window) >= 2 * self.workers:
+            window.append((chunk, self._pool.submit(_work, chunk, True, self._generation())))
+            # Deep enough that the workers keep busy while the parent commits.
+            if len(window) >= 4 * self.workers:
                 done, future = window.popleft()
                 yield done, future.result()
         while window:
             done, future = window.popleft()
             yield done, future.result()
 
+    def _generation(self) -> int:
+        return self.engine.generation if self.engine is not None else 0
+
     def finish_detections(self, result: ChunkResult) -> list[Detection]:
+        detections = _unpack(result.detections)
         if self.engine is None:
-            return result.detections
-        return self.engine.correlate(result.events, result.detections, newest=result.newest)
+            return detections
+        return self.engine.correlate(result.events, detections, newest=result.newest)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

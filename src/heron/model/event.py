@@ -33,6 +33,7 @@ _TS_MIN, _TS_MAX = 0, 9_223_372_036_854_775_807
 _SCHEMA = arrow_schema()
 _CORE_NAMES = tuple(CORE_FIELDS)
 _CORE_SET = frozenset(CORE_FIELDS)
+_CORE_INDEX = {name: i for i, name in enumerate(_CORE_NAMES)}
 
 
 def new_event_ids(count: int) -> list[str]:
@@ -84,13 +85,6 @@ class Rejected:
     reason: str
 
 
-def _extra_json(event: Event) -> str | None:
-    rest = {k: v for k, v in event.items() if k not in _CORE_SET}
-    if not rest:
-        return None
-    return orjson.dumps(rest, default=str).decode()
-
-
 @dataclass(slots=True)
 class EventBatch:
     """A batch of events: the unit of parsing, detection, storage and acknowledgement."""
@@ -119,26 +113,46 @@ class EventBatch:
     def to_arrow(self) -> pa.Table:
         """The batch as an Arrow table of the stored schema; raises on an invalid event."""
         events = self.events
-        columns: list[pa.Array] = []
-        for name in _CORE_NAMES:
+        n = len(events)
+        # One pass over each event's fields fills the core columns and collects the rest:
+        # a lookup per present field, not one per core field per event plus a second
+        # pass for ``extra``.
+        columns: list[list[Any]] = [[None] * n for _ in _CORE_NAMES]
+        extra: list[bytes | None] = [None] * n
+        column_of = _CORE_INDEX.get
+        dumps = orjson.dumps
+        try:
+            for row, event in enumerate(events):
+                rest: dict[Any, Any] = {}
+                for name, value in event.items():
+                    at = column_of(name)
+                    if at is None:
+                        rest[name] = value
+                    else:
+                        columns[at][row] = value
+                if rest:
+                    extra[row] = dumps(rest, default=str)
+        except TypeError as exc:  # orjson: a key that is not a string
+            raise EventValidationError("<key>", str(exc), "string keys") from exc
+        arrays: list[pa.Array] = []
+        for name, values in zip(_CORE_NAMES, columns, strict=True):
             kind = CORE_FIELDS[name]
-            values = [e.get(name) for e in events]
             try:
                 if kind is FieldKind.TIMESTAMP:
                     arr = pa.array(values, type=pa.int64()).cast(kind.arrow_type)
+                elif kind is FieldKind.STRING_LIST and str in set(map(type, values)):
+                    # Arrow would take a string as a list of its characters.
+                    raise TypeError(f"{name}: a string where a list is due")
                 else:
                     arr = pa.array(values, type=kind.arrow_type)
             except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
                 for value in values:
                     _check(name, kind, value)
                 raise
-            columns.append(arr)
-        try:
-            extra = [_extra_json(e) for e in events]
-        except TypeError as exc:  # orjson: a key that is not a string
-            raise EventValidationError("<key>", str(exc), "string keys") from exc
-        columns.append(pa.array(extra, type=pa.string()))
-        return pa.Table.from_arrays(columns, schema=_SCHEMA)
+            arrays.append(arr)
+        # orjson writes valid UTF-8: the cast only relabels the bytes.
+        arrays.append(pa.array(extra, type=pa.binary()).cast(pa.string()))
+        return pa.Table.from_arrays(arrays, schema=_SCHEMA)
 
     @classmethod
     def from_arrow(cls, table: pa.Table | pa.RecordBatch) -> EventBatch:

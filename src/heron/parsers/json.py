@@ -87,6 +87,11 @@ def _flatten_into(
     flat_depth: int,
 ) -> None:
     for key, value in obj.items():
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            # Most values are scalars: one type check instead of two isinstance calls.
+            out[prefix + key] = value
+            continue
         name = prefix + key
         if isinstance(value, dict):
             if depth + 1 > limit:

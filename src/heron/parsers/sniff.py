@@ -53,11 +53,13 @@ def sniff_vendor_format(record: str) -> str | None:
     if brace == 0 or (0 < brace < 200 and head.endswith("}")):
         return _json_format(head[brace:])
     front = head[:200]
-    if any(tag in front for tag in _ASA_TAGS):
+    # The one-character guards skip the tag loops for the plain syslog lines that
+    # make up most input (this runs once per record).
+    if "%" in front and any(tag in front for tag in _ASA_TAGS):
         return "cisco_asa"
     if "logid=" in head and "devid=" in head:
         return "fortigate"
-    if any(kind in front for kind in _PANOS_TYPES):
+    if "," in front and any(kind in front for kind in _PANOS_TYPES):
         from heron.parsers.panos import record_start
 
         if record_start(head) >= 0:

@@ -45,6 +45,8 @@ _DAY_NS = 86400 * NS_PER_S
 # DuckDB's default buffer pool is 80% of RAM; a SIEM node shares its machine, and an
 # ingest of any size must stay within a known footprint.
 DEFAULT_MEMORY_LIMIT = "512MB"
+#: WAL size that triggers a checkpoint (see ``DuckDBStore.__init__``).
+CHECKPOINT_WAL = "128MB"
 _TS = quote_ident("@timestamp")
 
 _DUCK_TYPES: dict[FieldKind, str] = {
@@ -105,7 +107,13 @@ class DuckDBStore:
             raise StoreError(f"no Heron data in {self.root} (nothing ingested yet)")
         try:
             self._con = duckdb.connect(
-                str(db_path), read_only=read_only, config={"memory_limit": memory_limit}
+                str(db_path),
+                read_only=read_only,
+                # A checkpoint every 16 MiB of WAL (the default) is one per ingest batch:
+                # each append then pays a compression pass over partial row groups. Fewer,
+                # larger checkpoints cost about a third less CPU per appended event;
+                # every commit is still synced to the WAL.
+                config={"memory_limit": memory_limit, "checkpoint_threshold": CHECKPOINT_WAL},
             )
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
