@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -166,9 +166,23 @@ class ServeConfig(_Model):
     rules: list[Path] | None = None
     detect: bool = True
     limits: LimitsConfig = LimitsConfig()
+    # Alert grouping and entity risk: checked by AlertSettings.from_mapping.
+    alerts: dict[str, Any] = Field(default_factory=dict)
     # RFC 3164 lines carry neither year nor zone.
     year: int | None = Field(default=None, ge=1970, le=9999)
     timezone: str = "UTC"
+
+    @field_validator("alerts")
+    @classmethod
+    def _known_alert_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from heron.alerts.settings import AlertSettings
+
+        try:
+            AlertSettings.from_mapping(value)
+        except ConfigError as exc:
+            # The error location already names the section.
+            raise ValueError(str(exc).removeprefix("alerts: ")) from exc
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -134,3 +134,18 @@ sources:
   - {{type: tail, paths: [/var/log/auth.log*]}}
 """)
     assert check_config(config) == []
+
+
+def test_alert_settings_section(tmp_path: Path) -> None:
+    from heron.alerts.settings import AlertSettings
+
+    config = load_config(write(tmp_path, "alerts: {dedup_window: 2h, risk_threshold: 80}\n"))
+    settings = AlertSettings.from_mapping(config.alerts)
+    assert settings.dedup_window_ns == 2 * 3600 * 10**9 and settings.risk_threshold == 80
+    for bad, reason in [
+        ("{dedup_windw: 2h}", "unknown setting 'dedup_windw'"),
+        ("{risk_half_life: soon}", "not a duration"),
+        ("{risk_alert_level: urgent}", "use one of"),
+    ]:
+        with pytest.raises(ConfigError, match=reason):
+            load_config(write(tmp_path, f"alerts: {bad}\n"))

@@ -12,10 +12,14 @@ import orjson
 __all__ = [
     "ALERT_ENTITY_FIELDS",
     "ALERT_STATUSES",
+    "DISPOSITIONS",
+    "ENTITY_KINDS",
     "LEVELS",
     "RISK_SCORES",
     "Alert",
+    "AlertChange",
     "dedup_key",
+    "entity_fields",
     "level_rank",
     "risk_score",
 ]
@@ -31,6 +35,8 @@ RISK_SCORES: dict[str, int] = {
     "critical": 99,
 }
 ALERT_STATUSES = ("new", "acknowledged", "closed")
+#: How a closed alert was judged.
+DISPOSITIONS = ("true_positive", "benign", "false_positive")
 #: Entities that get a column of their own (the rest stay in ``entities``).
 ALERT_ENTITY_FIELDS = (
     "user.name",
@@ -39,6 +45,19 @@ ALERT_ENTITY_FIELDS = (
     "destination.ip",
     "gen_ai.agent.name",
 )
+#: Entity field → entity kind, for entity risk and entity pages.
+ENTITY_KINDS: dict[str, str] = {
+    "user.name": "user",
+    "host.name": "host",
+    "source.ip": "ip",
+    "destination.ip": "ip",
+    "gen_ai.agent.name": "agent",
+}
+
+
+def entity_fields(kind: str) -> tuple[str, ...]:
+    """The entity fields of one kind (``ip`` → source.ip, destination.ip); () if unknown."""
+    return tuple(f for f, k in ENTITY_KINDS.items() if k == kind)
 
 
 def level_rank(level: str) -> int:
@@ -54,10 +73,15 @@ def risk_score(level: str) -> int:
 
 
 def dedup_key(rule_id: str, entities: Mapping[str, str], group: Mapping[str, str]) -> str:
-    """Identity of "the same alert again": same rule, same entities, same group."""
-    body = orjson.dumps(
-        [rule_id, sorted(entities.items()), sorted(group.items())], option=orjson.OPT_SORT_KEYS
-    )
+    """Identity of "the same alert again": same rule and same group (a correlation's
+    group-by values), or same entities for a rule without a group.
+
+    A correlation's entities are only those its contributing events happen to agree on
+    (a scanner guessing one user name six times, then another): they would split one
+    ongoing attack from one source into many alerts.
+    """
+    identity = sorted(group.items()) if group else sorted(entities.items())
+    body = orjson.dumps([rule_id, identity, bool(group)], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(body).hexdigest()[:32]
 
 
@@ -88,6 +112,8 @@ class Alert:
     dedup_key: str = ""
     created: int = 0
     updated: int = 0
+    acknowledged_at: int | None = None
+    closed_at: int | None = None
 
     def to_row(self) -> dict[str, Any]:
         """Flat dotted fields, as stored and as ``heron alerts --format json`` prints them."""
@@ -116,6 +142,8 @@ class Alert:
                 "dedup_key": self.dedup_key,
                 "created": self.created,
                 "updated": self.updated,
+                "acknowledged_at": self.acknowledged_at,
+                "closed_at": self.closed_at,
             }
         )
         return row
@@ -147,4 +175,35 @@ class Alert:
             dedup_key=str(row.get("dedup_key") or ""),
             created=int(row.get("created") or 0),
             updated=int(row.get("updated") or 0),
+            acknowledged_at=_optional_int(row.get("acknowledged_at")),
+            closed_at=_optional_int(row.get("closed_at")),
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One entry of an alert's history: who changed what, when, and why.
+
+    ``changes`` maps a field (``status``, ``disposition``, ``assignee``) to its
+    ``(before, after)`` values; a comment alone is a change with no fields.
+    """
+
+    alert_id: str
+    time: int
+    actor: str
+    changes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    comment: str | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        """Flat fields for JSON output: ``changes`` as ``{field: {"from": .., "to": ..}}``."""
+        return {
+            "alert.id": self.alert_id,
+            "time": self.time,
+            "actor": self.actor,
+            "changes": {k: {"from": a, "to": b} for k, (a, b) in self.changes.items()},
+            "comment": self.comment,
+        }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from heron.alerts.risk import RISK_RULE_ID, EntityRisk
 from heron.alerts.store import AlertStore
 from heron.detect.base import Detection
 from heron.store.duckdb import DuckDBStore
@@ -78,7 +79,23 @@ def test_other_entities_rules_or_times_make_new_alerts(store: DuckDBStore) -> No
             det(T0, "e5", group={"source.ip": "1.2.3.4"}),
         ]
     )
-    assert alerts.count() == 5
+    rule_alerts = [a for a in alerts.list() if a.rule_id != RISK_RULE_ID]
+    assert len(rule_alerts) == 5
+    # Four high alerts about alice and five about web1 cross the entity risk threshold.
+    risk = alerts.list(rule_id=RISK_RULE_ID)
+    assert sorted(a.group["entity.kind"] for a in risk) == ["host", "user"]
+
+
+def test_a_correlation_groups_by_its_group_by_values_not_its_entities(
+    store: DuckDBStore,
+) -> None:
+    # One scanner guessing user names: each firing's events agree on another user.
+    alerts = AlertStore(store, clock=lambda: NOW)
+    scanner = {"source.ip": "198.51.100.7"}
+    alerts.add([det(T0, "e1", group=scanner), det(T0 + 60 * S, "e2", user="bob", group=scanner)])
+    alerts.add([det(T0, "e3", group={"source.ip": "198.51.100.8"})])
+    by_group = {a.group["source.ip"]: a for a in alerts.list(rule_id="r1")}
+    assert by_group["198.51.100.7"].count == 2 and by_group["198.51.100.8"].count == 1
 
 
 def test_closed_alerts_are_not_reopened(store: DuckDBStore) -> None:
@@ -97,7 +114,7 @@ def test_event_ids_are_bounded_but_count_is_not(store: DuckDBStore) -> None:
 
 
 def test_filters(store: DuckDBStore) -> None:
-    alerts = AlertStore(store, clock=lambda: NOW)
+    alerts = AlertStore(store, clock=lambda: NOW, risk=EntityRisk(store, threshold=1e9))
     alerts.add(
         [
             det(T0, "a", rule="low1", level="low"),
