@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from heron.api.app import RouteGroup, create_app
 from heron.api.health import health_routes
+from heron.auth import AuthStore
 from heron.collector import Collector
 from heron.config import ServeConfig, TlsConfig
 from heron.runtime import Node
@@ -38,6 +39,8 @@ class Listening:
     """What the running server bound: ``(what, protocol, host, port)`` rows."""
 
     listeners: list[tuple[str, str, str, int]] = field(default_factory=list)
+    #: One-time token to create the first admin (``POST /api/setup``); None once users exist.
+    setup_token: str | None = None
 
     def port_of(self, what: str) -> int:
         for name, _, _, port in self.listeners:
@@ -104,6 +107,7 @@ async def run_server(
     on_ready: Callable[[Listening], None] | None = None,
     stop: asyncio.Event | None = None,
     handle_signals: bool = True,
+    auth: AuthStore | None = None,
 ) -> None:
     """Serve until a signal (or ``stop`` is set), then drain and return."""
     collector = Collector(node, config, tokens)
@@ -125,16 +129,22 @@ async def run_server(
 
     listening = Listening()
     servers: list[tuple[_Server, socket.socket]] = []
+    auth_owned = auth is None
+    auth = auth if auth is not None else AuthStore(node.data_dir)
     try:
+        listening.setup_token = auth.create_setup_token()
         if config.http.enabled:
-            app = create_app(node, config, collector=collector, route_groups=route_groups)
+            app = create_app(
+                node, config, collector=collector, route_groups=route_groups, auth=auth
+            )
             sock = _bind(config.http.host, config.http.port)
             servers.append((_uvicorn(app, config, config.http.tls), sock))
             listening.listeners.append(("http", "tcp", config.http.host, sock.getsockname()[1]))
         for listener in collector.own_listeners():
-            app = Starlette(routes=[*health_routes(collector), *listener.routes])
+            own = Starlette(routes=[*health_routes(collector), *listener.routes])
+            own.state.auth = auth  # API tokens with the ingest scope are accepted here too
             sock = _bind(listener.host, listener.port)
-            servers.append((_uvicorn(app, config, listener.tls), sock))
+            servers.append((_uvicorn(own, config, listener.tls), sock))
             for name in listener.names:
                 listening.listeners.append((name, "tcp", listener.host, sock.getsockname()[1]))
         await collector.start()
@@ -142,6 +152,8 @@ async def run_server(
         for _, sock in servers:
             sock.close()
         await collector.stop()
+        if auth_owned:
+            auth.close()
         raise
     for source in collector.service_sources():
         if isinstance(source, SyslogSource):
@@ -168,6 +180,8 @@ async def run_server(
         await collector.stop()
         for _, sock in servers:
             sock.close()
+        if auth_owned:
+            auth.close()
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)

@@ -69,6 +69,7 @@ def serve(
     data_dir: str,
 ) -> None:
     """Run Heron's collector: syslog, HEC, Elasticsearch bulk, OTLP and file sources."""
+    from heron.alerts.settings import AlertSettings
     from heron.config import ServeConfig, load_config
     from heron.runtime import open_node
     from heron.server import Listening, run_server
@@ -108,7 +109,10 @@ def serve(
                 )
         rules = list(rule_paths) or config.rules
         detect = config.detect and not no_detect
-        with open_node(root, rule_paths=rules, detect=detect) as node:
+        alert_settings = AlertSettings.from_mapping(config.alerts)
+        with open_node(
+            root, rule_paths=rules, detect=detect, alert_settings=alert_settings
+        ) as node:
 
             def announce(listening: Listening) -> None:
                 for name, proto, addr, port in listening.listeners:
@@ -123,6 +127,13 @@ def serve(
                         click.echo(f"heron: listening: http {scheme}://{addr}:{port} ({what})")
                     else:
                         click.echo(f"heron: listening: {name} {proto}://{addr}:{port}")
+                if listening.setup_token is not None:
+                    click.echo(
+                        "heron: no users yet; create the first admin with this one-time "
+                        f"setup token (valid 24 h): {listening.setup_token} "
+                        "(POST /api/setup, the /ui/setup page, or 'heron users create "
+                        "NAME --admin')"
+                    )
                 click.echo(
                     f"heron: serving {root} (pid {os.getpid()}); Ctrl+C stops after "
                     "committing what is queued"

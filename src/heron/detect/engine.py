@@ -83,7 +83,17 @@ class DetectionEngine:
         self.correlation = correlation
         # Other stateless detectors (threat-intel matches) that run beside the rules.
         self.extra = list(extra)
-        self._hidden = correlation.hidden_rule_ids if correlation is not None else frozenset()
+        # Rules that feed correlations only, and rules an analyst switched off: their
+        # matches still feed correlations but raise no alert of their own.
+        self._feeding_only = correlation.hidden_rule_ids if correlation is not None else frozenset()
+        self._hidden = self._feeding_only
+        # Bumped whenever the rule set changes while running: worker processes that
+        # match with their own copy rebuild it when they see a newer generation.
+        self.generation = 0
+
+    def set_disabled(self, rule_ids: frozenset[str]) -> None:
+        """Switch these rules' alerts off (and every other rule's on)."""
+        self._hidden = self._feeding_only | rule_ids
 
     def detect(self, events: Sequence[Event]) -> list[Detection]:
         """Detections for this batch: single-event ones first, then correlations."""

@@ -114,6 +114,9 @@ class _BulkHandler:
         return None
 
     async def info(self, request: Request) -> Response:
+        # A browser opening the server's address gets the web UI; clients get ES info.
+        if "text/html" in request.headers.get("accept", ""):
+            return Response(status_code=303, headers={"Location": "/ui/"})
         refused = self._refuse(request)
         if refused is not None:
             return refused

@@ -89,5 +89,13 @@ def _inflate(body: bytes, encoding: str, max_bytes: int) -> bytes:
 
 
 def authorized(request: Request, tokens: IngestTokens, schemes: tuple[str, ...]) -> bool:
-    """Whether the request's ``Authorization`` header carries an accepted token."""
-    return tokens.accepts(credential_candidates(request.headers.get("authorization"), schemes))
+    """Whether the request's ``Authorization`` header carries an accepted token.
+
+    Accepted: an ingest token of the configuration, or an API token with the ``ingest``
+    scope when the app holds an auth store (``app.state.auth``, see ``heron.auth``).
+    """
+    candidates = credential_candidates(request.headers.get("authorization"), schemes)
+    if tokens.accepts(candidates):
+        return True
+    auth = getattr(request.app.state, "auth", None)
+    return auth is not None and any(auth.accepts_ingest(c) for c in candidates)

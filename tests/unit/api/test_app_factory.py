@@ -25,7 +25,10 @@ async def hello(request: Request) -> PlainTextResponse:
 def test_create_app_serves_ingest_health_and_extra_groups(tmp_path: Path) -> None:
     with open_node(tmp_path / "data", detect=False) as node:
         app = create_app(
-            node, ServeConfig.default(), tokens=[TOKEN], route_groups=[[Route("/api/hello", hello)]]
+            node,
+            ServeConfig.default(),
+            tokens=[TOKEN],
+            route_groups=[[Route("/extra/hello", hello)]],
         )
 
         async def exercise() -> None:
@@ -44,7 +47,7 @@ def test_create_app_serves_ingest_health_and_extra_groups(tmp_path: Path) -> Non
                 health = (await client.get("/healthz")).json()
                 assert health["sources"]["hec"]["parsed"] == 1
                 assert "heron_source_parsed_total" in (await client.get("/metrics")).text
-                assert (await client.get("/api/hello")).text == "hello from another group"
+                assert (await client.get("/extra/hello")).text == "hello from another group"
                 assert (await client.post("/v1/logs", content=b"{}")).status_code == 401
 
         asyncio.run(exercise())

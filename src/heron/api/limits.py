@@ -1,0 +1,95 @@
+"""Size limits of ``/api`` requests, checked before a body is parsed."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+
+from heron.auth.middleware import ASGIApp, Receive, Scope, Send
+
+__all__ = [
+    "MAX_API_BODY",
+    "MAX_BULK_IDS",
+    "MAX_EVENTS_LIMIT",
+    "MAX_QUERY_CHARS",
+    "MAX_RULE_BYTES",
+    "BodyLimit",
+]
+
+#: Largest ``/api`` request body (a rule upload is the largest legitimate one).
+MAX_API_BODY = 1024 * 1024
+MAX_RULE_BYTES = 256 * 1024
+MAX_QUERY_CHARS = 64 * 1024
+MAX_BULK_IDS = 1000
+MAX_EVENTS_LIMIT = 10_000
+
+
+class _TooLarge(HTTPException):
+    """Raised from ``receive``: FastAPI passes HTTP exceptions through body parsing."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than the limit of {limit} bytes")
+
+
+class BodyLimit:
+    """413 for an ``/api`` body over ``max_bytes``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_API_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await _too_large(send, self.max_bytes)
+                    return
+        seen = 0
+        started = False
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def tracking(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking)
+        except _TooLarge:
+            if not started:
+                await _too_large(send, self.max_bytes)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = orjson.dumps({"error": f"request body larger than the limit of {limit} bytes"})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
