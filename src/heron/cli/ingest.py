@@ -101,6 +101,10 @@ def ingest(
         with open_node(
             Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect
         ) as node:
+            if node.detector is not None and node.detector.correlation is not None:
+                # Files are read one after another, not interleaved in event time:
+                # correlations run over the whole input when it ends (finish_ingest).
+                node.detector.correlation.hold = True
             pipeline = Pipeline(
                 node.store,
                 detector=node.detector,
@@ -141,7 +145,7 @@ def ingest(
                 finally:
                     if pool is not None:
                         pool.close()
-            node.finish_ingest()
+            summary.detections += node.finish_ingest()
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     for message in summary.messages:

@@ -125,6 +125,19 @@ def iter_files(paths: list[Path], include: Sequence[str] = ()) -> Iterator[Path]
             yield path
 
 
+# ``heron simulate --out DIR`` writes its ground truth beside the telemetry; a folder
+# ingest must not turn that answer sheet into hundreds of dead letters.
+_SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
+
+
+def is_simulation_labels(path: Path) -> bool:
+    """Whether ``path`` is the ``labels.json`` of a Heron simulation (not telemetry)."""
+    if path.suffix != ".json":
+        return False
+    with path.open("rb") as f:
+        return _SIMULATION_LABELS in f.read(256)
+
+
 def _open_maybe_gzip(path: Path) -> tuple[BinaryIO, BinaryIO]:
     """The decompressed stream and the file under it (whose position tells progress)."""
     raw = path.open("rb")

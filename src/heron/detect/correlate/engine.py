@@ -127,6 +127,10 @@ class CorrelationEngine:
                 self.feeds.setdefault(rid, []).append((rule.id, step))
         self.watermark: int | None = None
         self.frontier: int | None = None
+        # A bulk load (``heron ingest``) holds every match until ``flush``: files read one
+        # after another each span the whole period, so the first file would carry event
+        # time past every match of the next ones, and they would all be late.
+        self.hold = False
         self.late: Counter[str] = Counter()
         self.ungrouped = 0
         self._dirty = False
@@ -190,7 +194,7 @@ class CorrelationEngine:
             self.watermark = newest
             self._dirty = True
         out: list[Detection] = []
-        if newest is not None:
+        if newest is not None and not self.hold:
             out = self._advance(newest - self.lateness_ns, final=False)
         self.save()
         return out
