@@ -286,3 +286,21 @@ def test_azure_records_document(tmp_path: Path, data_dir: Path) -> None:
     with store_of(data_dir) as store:
         (event,) = store.search(SearchQuery(limit=5))
     assert event["source.ip"] == "203.0.113.50" and event["cloud.provider"] == "azure"
+
+
+def test_a_small_load_of_old_days_stays_hot_until_retention(tmp_path: Path, data_dir: Path) -> None:
+    # Five events on five old days: five tiny Parquet files would cost more than rows.
+    lines = [
+        json.dumps({"@timestamp": f"2020-01-0{day}T10:00:00Z", "message": f"old {day}"})
+        for day in range(1, 6)
+    ]
+    (tmp_path / "old.ndjson").write_text("\n".join(lines) + "\n")
+    assert ingest_json([tmp_path / "old.ndjson"], data_dir)["events"] == 5
+    with store_of(data_dir) as store:
+        assert {p.location for p in store.stats().partitions} == {"hot"}
+    proc = heron("retention", "--keep", "36500d", data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "moved 5 day(s) to Parquet" in proc.stdout
+    with store_of(data_dir) as store:
+        stats = store.stats()
+        assert {p.location for p in stats.partitions} == {"parquet"} and stats.events == 5

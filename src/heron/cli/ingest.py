@@ -91,7 +91,7 @@ def ingest(
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
-    from heron.runtime import WorkerPool, open_node, worker_count
+    from heron.runtime import WorkerPool, input_weight, open_node, worker_count
 
     err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
@@ -130,7 +130,9 @@ def ingest(
                     counted += events
                     progress.update(task, advance=nbytes, events=counted)
 
-                count = worker_count(total, workers)
+                # Workers pay for themselves from tens of thousands of records (each
+                # loads the rules and enrichment data first).
+                count = worker_count(input_weight(files), workers)
                 pool = (
                     WorkerPool(node.worker_spec(context), count, node.detector) if count else None
                 )

@@ -212,11 +212,24 @@ def load_test_file(path: Path) -> list[RuleTest]:
 
 
 def find_test_files(paths: Sequence[Path]) -> Iterator[Path]:
+    """Files named directly, and the test files in folders: a rule pack's folder holds
+    its Sigma rules beside (or above) their tests, and only the tests are run."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml"))
+            yield from (p for p in found if not _is_sigma_file(p))
         else:
             yield path
+
+
+def _is_sigma_file(path: Path) -> bool:
+    """A rule file (``detection`` or ``correlation`` at the top); unreadable files are
+    kept, so that loading them reports why."""
+    try:
+        first = next(iter(yaml.safe_load_all(path.read_text(encoding="utf-8"))), None)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(first, Mapping) and ("detection" in first or "correlation" in first)
 
 
 def replay(

@@ -227,8 +227,9 @@ class DuckDBStore:
             finally:
                 cur.unregister("_heron_dead")
 
-    def compact(self, older_than: int) -> int:
-        # Whole days only: a day moves once it has ended before ``older_than``.
+    def compact(self, older_than: int, *, min_rows: int = 0) -> int:
+        """Move whole days that ended before ``older_than`` to Parquet, when at least
+        ``min_rows`` of their events are in the hot table; returns the days moved."""
         cutoff = _day_start(_day_of(older_than))
         where = f"{_TS} < make_timestamp_ns(?)"
         with self._write_lock:
@@ -236,7 +237,7 @@ class DuckDBStore:
             (rows,) = cur.execute(
                 f"SELECT count(*) FROM events_hot WHERE {where}", [cutoff]
             ).fetchone() or (0,)
-            if not rows:
+            if not rows or rows < min_rows:
                 return 0
             # One COPY writes every day's file; files stay invisible (and are removed as
             # orphans after a crash) until their manifest rows commit with the DELETE.

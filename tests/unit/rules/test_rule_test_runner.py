@@ -138,3 +138,12 @@ def test_broken_test_file_is_a_failure_not_a_crash(tmp_path: Path) -> None:
     result = CliRunner().invoke(rules_test, [str(path)])
     assert result.exit_code == 1
     assert "no events" in result.output
+
+
+def test_a_rule_pack_folder_runs_its_tests_and_skips_its_rules(tmp_path: Path) -> None:
+    from heron.rules import builtin_rule_paths
+
+    pack = builtin_rule_paths()[0].parent
+    result = CliRunner().invoke(rules_test, [str(pack)])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output and " passed, 0 failed" in result.output
