@@ -35,6 +35,7 @@ from heron.model.timeutil import NS_PER_S
 
 __all__ = [
     "DEFAULT_LATENESS_NS",
+    "HOLD_LIMIT",
     "CorrelationEngine",
     "CorrelationStats",
     "field_text",
@@ -42,6 +43,8 @@ __all__ = [
 
 #: How far behind the newest event a match may arrive and still be correlated in order.
 DEFAULT_LATENESS_NS = 300 * NS_PER_S
+#: Most matches a bulk load holds for correlation (about 100 MB).
+HOLD_LIMIT = 200_000
 
 # Windows logs write "-" for an empty value (IpAddress of a local logon).
 _EMPTY = ("", "-")
@@ -129,8 +132,13 @@ class CorrelationEngine:
         self.frontier: int | None = None
         # A bulk load (``heron ingest``) holds every match until ``flush``: files read one
         # after another each span the whole period, so the first file would carry event
-        # time past every match of the next ones, and they would all be late.
+        # time past every match of the next ones, and they would all be late. Held
+        # matches are saved at ``flush``, not after every batch: a load that crashes
+        # keeps its events but not the correlations it held (``rules backtest`` redoes
+        # them). Past ``hold_limit`` held matches, memory wins: event time moves on as
+        # in a live stream, and what arrives behind it counts as late.
         self.hold = False
+        self.hold_limit = HOLD_LIMIT
         self.late: Counter[str] = Counter()
         self.ungrouped = 0
         self._dirty = False
@@ -193,11 +201,16 @@ class CorrelationEngine:
         if newest != self.watermark:
             self.watermark = newest
             self._dirty = True
+        if self.hold and self._held() <= self.hold_limit:
+            return []
         out: list[Detection] = []
-        if newest is not None and not self.hold:
+        if newest is not None:
             out = self._advance(newest - self.lateness_ns, final=False)
         self.save()
         return out
+
+    def _held(self) -> int:
+        return sum(len(w.pending) for w in self.windows.values())
 
     def flush(self, *, final: bool = False) -> list[Detection]:
         """Apply every pending match: the input has ended for now.

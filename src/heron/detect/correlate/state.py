@@ -154,11 +154,14 @@ class CorrelationStateFile:
                     ],
                 )
                 if not change.cleared:
+                    # Matches applied before this save would be deleted again below.
+                    below = change.processed_below
                     db.executemany(
                         "INSERT INTO pending VALUES (?, ?, ?, ?)",
                         [
                             (corr, c.ts, _key(g), orjson.dumps(c.to_json()).decode())
                             for g, c in change.new_pending
+                            if below is None or c.ts >= below
                         ],
                     )
                 if change.processed_below is not None:

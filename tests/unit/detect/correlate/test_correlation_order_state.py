@@ -90,6 +90,32 @@ def test_matches_behind_the_frontier_are_counted_late_and_dropped() -> None:
     assert engine.flush(final=True) == []
 
 
+def _files_one_after_another(matches: list[Match]) -> list[list[Match]]:
+    # Two "files" that each span the whole stream, read one after the other.
+    return [matches[0::2], matches[1::2]]
+
+
+def test_a_held_bulk_load_finds_what_one_ordered_stream_finds(tmp_path: Path) -> None:
+    matches = stream(3)
+    expected = summary(in_order(matches))
+    streaming = CorrelationEngine(rules(), lateness_ns=LATENESS)
+    assert summary(run(streaming, _files_one_after_another(matches))) != expected
+    assert streaming.stats().late > 0
+    state = CorrelationStateFile(tmp_path / "state.sqlite")
+    held = CorrelationEngine(rules(), lateness_ns=LATENESS, state_file=state)
+    held.hold = True
+    assert summary(run(held, _files_one_after_another(matches))) == expected
+    assert held.stats().late == 0
+
+
+def test_a_hold_past_its_limit_moves_on_as_a_stream() -> None:
+    matches = stream(3)
+    held = CorrelationEngine(rules(), lateness_ns=LATENESS)
+    held.hold, held.hold_limit = True, 50
+    run(held, _files_one_after_another(matches))
+    assert held.stats().late > 0  # the second file came behind the released frontier
+
+
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     matches = stream(3)
     batches = shuffled_batches(matches, random.Random(7))
