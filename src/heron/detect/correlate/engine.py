@@ -43,8 +43,8 @@ __all__ = [
 
 #: How far behind the newest event a match may arrive and still be correlated in order.
 DEFAULT_LATENESS_NS = 300 * NS_PER_S
-#: Most matches a bulk load holds for correlation (about 100 MB).
-HOLD_LIMIT = 200_000
+#: Most matches a bulk load holds for correlation (about 70 MB).
+HOLD_LIMIT = 100_000
 
 # Windows logs write "-" for an empty value (IpAddress of a local logon).
 _EMPTY = ("", "-")
