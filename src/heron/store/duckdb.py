@@ -42,6 +42,9 @@ from heron.store.textindex import index_batch, init_index
 __all__ = ["DuckDBStore", "duckdb_column_type"]
 
 _DAY_NS = 86400 * NS_PER_S
+#: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's
+#: row group in memory, and a million ~1 KB events in one ran out of 512 MB.
+COMPACT_BATCH_ROWS = 200_000
 # DuckDB's default buffer pool is 80% of RAM; a SIEM node shares its machine, and an
 # ingest of any size must stay within a known footprint.
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -81,6 +84,22 @@ def _day_of(ns: int) -> str:
 def _day_start(day: str) -> int:
     dt = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
     return int(dt.timestamp()) * NS_PER_S
+
+
+def _day_batches(days: list[tuple[str, int]], most: int) -> list[tuple[str, str]]:
+    """Runs of consecutive (day, rows) entries holding at most ``most`` rows each (a
+    larger day alone), as (first day, last day)."""
+    batches: list[tuple[str, str]] = []
+    first, rows = days[0][0], 0
+    previous = first
+    for day, n in days:
+        if rows and rows + n > most:
+            batches.append((first, previous))
+            first, rows = day, 0
+        rows += n
+        previous = day
+    batches.append((first, previous))
+    return batches
 
 
 def _like_pattern(value: str) -> str:
@@ -231,47 +250,62 @@ class DuckDBStore:
         """Move whole days that ended before ``older_than`` to Parquet, when at least
         ``min_rows`` of their events are in the hot table; returns the days moved."""
         cutoff = _day_start(_day_of(older_than))
-        where = f"{_TS} < make_timestamp_ns(?)"
         with self._write_lock:
-            cur = self._cursor()
-            (rows,) = cur.execute(
-                f"SELECT count(*) FROM events_hot WHERE {where}", [cutoff]
-            ).fetchone() or (0,)
-            if not rows or rows < min_rows:
-                return 0
-            # One COPY writes every day's file; files stay invisible (and are removed as
-            # orphans after a crash) until their manifest rows commit with the DELETE.
-            staging = self.root / "parquet" / f".staging-{uuid.uuid4().hex}"
-            staging.parent.mkdir(parents=True, exist_ok=True)
-            quoted = "'" + str(staging).replace("'", "''") + "'"
-            cur.execute(
-                f"COPY (SELECT *, strftime({_TS}, '%Y-%m-%d') AS day FROM events_hot "
-                f"WHERE {where} ORDER BY {_TS}) TO {quoted} (FORMAT parquet, "
-                "PARTITION_BY (day), COMPRESSION zstd, FILENAME_PATTERN 'part-{uuid}')",
-                [cutoff],
-            )
-            manifest: list[tuple[str, str, int, int]] = []
-            for written in sorted(staging.rglob("*.parquet")):
-                day = written.parent.name.removeprefix("day=")
-                rel = Path("parquet") / f"day={day}" / written.name
-                (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
-                written.rename(self.root / rel)
-                count = pq.read_metadata(self.root / rel).num_rows
-                manifest.append((day, str(rel), count, (self.root / rel).stat().st_size))
-            shutil.rmtree(staging, ignore_errors=True)
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                cur.execute(f"DELETE FROM events_hot WHERE {where}", [cutoff])
-                cur.executemany(
-                    "INSERT INTO event_partitions VALUES (CAST(? AS DATE), ?, ?, ?)", manifest
+            days = [
+                (str(day), int(n))
+                for day, n in self._cursor()
+                .execute(
+                    f"SELECT strftime({_TS}, '%Y-%m-%d') AS day, count(*) FROM events_hot "
+                    f"WHERE {_TS} < make_timestamp_ns(?) GROUP BY day ORDER BY day",
+                    [cutoff],
                 )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                for _day, rel_path, _n, _b in manifest:
-                    (self.root / rel_path).unlink(missing_ok=True)
-                raise
-        self._refresh_view()
+                .fetchall()
+            ]
+            if not days or sum(n for _, n in days) < min_rows:
+                return 0
+            moved = 0
+            for first, last in _day_batches(days, COMPACT_BATCH_ROWS):
+                moved += self._move_days(first, last)
+                self._refresh_view()
+        return moved
+
+    def _move_days(self, first: str, last: str) -> int:
+        """One COPY for the days ``first``..``last``; the caller holds the write lock."""
+        start, end = _day_start(first), _day_start(last) + _DAY_NS
+        where = f"{_TS} >= make_timestamp_ns(?) AND {_TS} < make_timestamp_ns(?)"
+        cur = self._cursor()
+        # Files stay invisible (and are removed as orphans after a crash) until their
+        # manifest rows commit with the DELETE.
+        staging = self.root / "parquet" / f".staging-{uuid.uuid4().hex}"
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        quoted = "'" + str(staging).replace("'", "''") + "'"
+        cur.execute(
+            f"COPY (SELECT *, strftime({_TS}, '%Y-%m-%d') AS day FROM events_hot "
+            f"WHERE {where} ORDER BY {_TS}) TO {quoted} (FORMAT parquet, "
+            "PARTITION_BY (day), COMPRESSION zstd, FILENAME_PATTERN 'part-{uuid}')",
+            [start, end],
+        )
+        manifest: list[tuple[str, str, int, int]] = []
+        for written in sorted(staging.rglob("*.parquet")):
+            day = written.parent.name.removeprefix("day=")
+            rel = Path("parquet") / f"day={day}" / written.name
+            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            written.rename(self.root / rel)
+            count = pq.read_metadata(self.root / rel).num_rows
+            manifest.append((day, str(rel), count, (self.root / rel).stat().st_size))
+        shutil.rmtree(staging, ignore_errors=True)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(f"DELETE FROM events_hot WHERE {where}", [start, end])
+            cur.executemany(
+                "INSERT INTO event_partitions VALUES (CAST(? AS DATE), ?, ?, ?)", manifest
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            for _day, rel_path, _n, _b in manifest:
+                (self.root / rel_path).unlink(missing_ok=True)
+            raise
         return len({day for day, *_ in manifest})
 
     def drop_before(self, cutoff: int) -> int:

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from heron.model.schema import CORE_FIELDS
 from heron.query.compile import compile_query
 from heron.query.errors import QueryError
 from heron.query.sample import SAMPLE_NOW
@@ -151,6 +152,8 @@ def _shape(sql: str, dialect: str) -> str:
 )
 def test_user_strings_only_reach_sql_as_literals(text: str, template: str, dialect: str) -> None:
     """Whatever the text, the SQL has the same shape as with a harmless word in its place."""
+    if "{n}" in template and text in CORE_FIELDS:
+        return  # a core field is a typed column of its own, not a key of "extra"
     probe = template.format(s=kusto_string(text), n=text)
     plain = template.format(s=kusto_string("harmless"), n="harmless")
     try:
