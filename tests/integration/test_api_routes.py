@@ -229,6 +229,56 @@ def test_rules_upload_enable_disable_apply_to_the_running_engine(tmp_path: Path)
     assert ingest_and_count() == 2  # on again: the repeat groups into the alert
 
 
+CANARY_TWICE = b"""title: API canary twice
+id: 8d5c1b63-2222-4333-8444-555566667777
+correlation:
+  type: event_count
+  rules: [7c4b0a52-1111-4222-8333-444455556666]
+  group-by: [user.name]
+  timespan: 10m
+  condition: {gte: 2}
+level: critical
+"""
+BROKEN_CORRELATION = b"""title: Counts a rule nobody wrote
+id: 9e6d2c74-3333-4444-8555-666677778888
+correlation:
+  type: event_count
+  rules: [no-such-rule]
+  group-by: [user.name]
+  timespan: 10m
+  condition: {gte: 2}
+"""
+
+
+def test_an_uploaded_correlation_runs_from_the_next_batch(tmp_path: Path) -> None:
+    with api_server(tmp_path, detect=True) as server:
+        admin = server.client("admin")
+        engine = server.node.detector
+        files = {"file": ("canary.yml", CANARY_RULE, "application/yaml")}
+        assert admin.post("/api/rules", files=files).status_code == 201
+
+        def canary(i: int) -> dict[str, object]:
+            return {"event.module": "apitest", "canary": "live-reload", "user.name": "dora",
+                    "@timestamp": 1_700_000_000 * NS + i * NS, "event.id": f"c{i}"}  # fmt: skip
+
+        # Before the correlation exists, repeats are only single-rule detections.
+        assert {d.rule_name for d in engine.detect([canary(1), canary(2)])} == {"API canary"}
+        files = {"file": ("twice.yml", CANARY_TWICE, "application/yaml")}
+        upload = admin.post("/api/rules", files=files)
+        assert upload.status_code == 201 and upload.json()["live"] is True
+        found = engine.detect([canary(3), canary(4)]) + engine.flush()
+        assert "API canary twice" in {d.rule_name for d in found}
+        broken = admin.post(
+            "/api/rules", files={"file": ("broken.yml", BROKEN_CORRELATION, "application/yaml")}
+        )
+        assert broken.status_code == 422, broken.text
+        assert not (tmp_path / "rules" / "broken.yml").exists()
+    # The next start loads both, and refused nothing that was kept.
+    with api_server(tmp_path, detect=True, users=False) as server:
+        titles = {r.title for r in server.node.detector.correlation.rules}
+        assert "API canary twice" in titles
+
+
 def test_rule_file_names_cannot_traverse(tmp_path: Path) -> None:
     with api_server(tmp_path) as server:
         admin = server.client("admin")

@@ -7,8 +7,9 @@ assignment: the collector's pipeline thread reads ``engine.detectors`` once per 
 so a batch is matched entirely by the old or entirely by the new rule set, never a
 mix, and nothing is paused. A disabled rule still feeds the correlations that use it
 (as a ``generate: false`` rule does) but raises no alert of its own. The correlation
-engine and its state are kept as they are: an uploaded *correlation* rule is stored
-and listed at once, and runs from the next start of ``heron serve``. Worker processes
+engine is replaced between two batches when a *correlation* rule is uploaded: the new
+one continues every unchanged correlation's windows from the saved state, and a
+correlation the engine could not run is refused (422) rather than stored. Worker processes
 match with their own copy of the rules: the engine's ``generation`` tells them to
 rebuild it from the same files. ``open_node`` reads both at start (``rulestate``), so
 ``heron ingest`` and a restarted ``heron serve`` detect with what the analyst chose.
@@ -25,7 +26,9 @@ from typing import Any
 
 import orjson
 
-from heron.detect.engine import DetectionEngine
+from heron.detect.correlate.engine import CorrelationEngine
+from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
+from heron.detect.engine import DetectionEngine, correlation_rules
 from heron.detect.rulestate import (
     disabled_rule_ids,
     rules_state_path,
@@ -34,6 +37,7 @@ from heron.detect.rulestate import (
 )
 from heron.detect.sigma.cache import default_cache_dir
 from heron.detect.sigma.engine import SigmaEngine
+from heron.detect.sigma.ir import LoadError
 from heron.detect.sigma.load import LoadedRules, compile_file, load_rules
 from heron.errors import ConfigError, HeronError
 
@@ -187,13 +191,51 @@ class RuleBook:
             if clash:
                 raise RuleBookError(f"{filename}: rule id {clash[0]} exists already", 409)
             self.upload_dir.mkdir(parents=True, exist_ok=True)
+            previous = target.read_bytes() if target.exists() else None
             tmp = self.upload_dir / f".{filename}.tmp"
             tmp.write_bytes(data)
             os.replace(tmp, target)
-            self._loaded = self._load()
-            self._apply(self._loaded, self._state())
-        return {
-            "file": filename,
-            "rules": new_ids,
-            "live": self.engine is not None and not entry.correlations,
-        }
+            loaded = self._load()
+            correlations: list[CorrelationRule] = []
+            try:
+                # In the whole set, this file's rules must load and its correlations
+                # run (their rule references resolve): otherwise the next start fails.
+                _check_in_set(loaded, filename, set(new_ids))
+                if entry.correlations:
+                    correlations = _runnable_correlations(loaded)
+            except RuleUploadError:
+                _restore(target, previous)
+                raise
+            self._loaded = loaded
+            self._apply(loaded, self._state())
+            if entry.correlations and self.engine is not None:
+                self.engine.replace_correlations(correlations)
+        return {"file": filename, "rules": new_ids, "live": self.engine is not None}
+
+
+def _check_in_set(loaded: LoadedRules, filename: str, ids: set[str]) -> None:
+    errors = [e for e in loaded.errors if e.rule_id in ids or Path(e.path).name == filename]
+    if errors:
+        problems = [{"rule_id": e.rule_id, "reason": e.reason} for e in errors]
+        raise RuleUploadError(f"{filename}: {errors[0].reason}", problems)
+
+
+def _runnable_correlations(loaded: LoadedRules) -> list[CorrelationRule]:
+    """Every correlation rule of the set, checked the way the engine will run them."""
+    rules, errors = correlation_rules(loaded.correlations)
+    if not errors:
+        try:
+            CorrelationEngine(rules)  # dependency order, references
+        except CorrelationRuleError as exc:
+            errors = [LoadError("", exc.rule_id, exc.reason)]
+    if errors:
+        problems = [{"rule_id": e.rule_id, "reason": e.reason} for e in errors]
+        raise RuleUploadError(f"correlation {errors[0].rule_id}: {errors[0].reason}", problems)
+    return rules
+
+
+def _restore(target: Path, previous: bytes | None) -> None:
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        target.write_bytes(previous)

@@ -86,14 +86,45 @@ class DetectionEngine:
         # Rules that feed correlations only, and rules an analyst switched off: their
         # matches still feed correlations but raise no alert of their own.
         self._feeding_only = correlation.hidden_rule_ids if correlation is not None else frozenset()
+        self._disabled: frozenset[str] = frozenset()
         self._hidden = self._feeding_only
+        # Correlation rules to run from the next batch on, handed over by another thread.
+        self._next_correlations: list[CorrelationRule] | None = None
         # Bumped whenever the rule set changes while running: worker processes that
         # match with their own copy rebuild it when they see a newer generation.
         self.generation = 0
 
     def set_disabled(self, rule_ids: frozenset[str]) -> None:
         """Switch these rules' alerts off (and every other rule's on)."""
+        self._disabled = rule_ids
         self._hidden = self._feeding_only | rule_ids
+
+    def replace_correlations(self, rules: Sequence[CorrelationRule]) -> None:
+        """Run these correlation rules from the next batch on.
+
+        The swap happens on the thread that runs the batches, between two of them: the
+        running engine's state is saved, and the new engine continues the windows of
+        every unchanged rule from it (a new or changed rule starts empty).
+        """
+        self._next_correlations = list(rules)
+
+    def _take_new_correlations(self) -> None:
+        rules, self._next_correlations = self._next_correlations, None
+        if rules is None:
+            return
+        old = self.correlation
+        new: CorrelationEngine | None = None
+        if rules:
+            state_file = old.state_file if old is not None else None
+            if old is not None:
+                old.save()
+            lateness = old.lateness_ns if old is not None else DEFAULT_LATENESS_NS
+            new = CorrelationEngine(rules, lateness_ns=lateness, state_file=state_file)
+            if old is not None:
+                new.hold, new.hold_limit = old.hold, old.hold_limit
+        self.correlation = new
+        self._feeding_only = new.hidden_rule_ids if new is not None else frozenset()
+        self._hidden = self._feeding_only | self._disabled
 
     def detect(self, events: Sequence[Event]) -> list[Detection]:
         """Detections for this batch: single-event ones first, then correlations."""
@@ -123,6 +154,7 @@ class DetectionEngine:
         ``events`` needs to hold only the events ``detections`` name; ``newest`` is the
         newest ``@timestamp`` of the whole batch (event time moves on with every event).
         """
+        self._take_new_correlations()
         out = [d for d in detections if d.rule_id not in self._hidden]
         if self.correlation is not None:
             feeding = self.correlation.input_rule_ids
@@ -133,6 +165,7 @@ class DetectionEngine:
 
     def flush(self, *, final: bool = False) -> list[Detection]:
         """Correlations still pending at the end of the input (see ``CorrelationEngine.flush``)."""
+        self._take_new_correlations()
         if self.correlation is None:
             return []
         found = self.correlation.flush(final=final)
