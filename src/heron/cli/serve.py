@@ -68,7 +68,8 @@ def serve(
     log_level: str,
     data_dir: str,
 ) -> None:
-    """Run Heron's collector: syslog, HEC, Elasticsearch bulk, OTLP and file sources."""
+    """Run a Heron node: the collector (syslog, HEC, Elasticsearch bulk, OTLP, file tail),
+    detection, the REST API under /api/ and the web UI under /ui/."""
     from heron.alerts.settings import AlertSettings
     from heron.config import ServeConfig, load_config
     from heron.runtime import open_node
