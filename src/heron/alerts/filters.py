@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from heron.alerts.errors import AlertFilterError
 from heron.model.alert import (
@@ -21,7 +21,7 @@ from heron.model.alert import (
 )
 from heron.store.base import quote_ident
 
-__all__ = ["MAX_TEXT_CHARS", "ORDERS", "AlertFilter", "list_statement"]
+__all__ = ["MAX_TEXT_CHARS", "ORDERS", "AlertFilter", "AlertFilterArgs", "list_statement"]
 
 #: Sort orders of the queue, newest / riskiest first; the id breaks ties so pages are stable.
 ORDERS: dict[str, str] = {
@@ -39,6 +39,21 @@ def _bounded(text: str, what: str) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise AlertFilterError(f"{what} is longer than {MAX_TEXT_CHARS} characters")
     return text
+
+
+class AlertFilterArgs(TypedDict, total=False):
+    """``AlertFilter``'s fields as keyword arguments (``AlertStore.list`` and friends)."""
+
+    rule_id: str | None
+    min_level: str | None
+    levels: Sequence[str] | None
+    since: int | None
+    until: int | None
+    status: str | Sequence[str] | None
+    assignee: str | None
+    unassigned: bool
+    entity: tuple[str, str] | None
+    text: str | None
 
 
 @dataclass(frozen=True, slots=True)

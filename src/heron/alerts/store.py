@@ -17,14 +17,14 @@ import builtins
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import duckdb
 import orjson
 import pyarrow as pa
 
 from heron.alerts.errors import AlertNotFound, AlertUpdateError
-from heron.alerts.filters import AlertFilter, list_statement
+from heron.alerts.filters import AlertFilter, AlertFilterArgs, list_statement
 from heron.alerts.history import read_history, write_history
 from heron.alerts.lifecycle import UNSET, Unset, UpdateRequest
 from heron.alerts.risk import EntityRisk
@@ -357,35 +357,15 @@ class AlertStore:
         *,
         limit: int = 100,
         offset: int = 0,
-        rule_id: str | None = None,
-        min_level: str | None = None,
-        levels: Sequence[str] | None = None,
-        since: int | None = None,
-        until: int | None = None,
-        status: str | Sequence[str] | None = None,
-        assignee: str | None = None,
-        unassigned: bool = False,
-        entity: tuple[str, str] | None = None,
-        text: str | None = None,
         order: str = "last_seen",
+        **filters: Unpack[AlertFilterArgs],
     ) -> builtins.list[Alert]:
         """A page of alerts, most recently seen first (or ``order``: ``risk_score``,
         ``first_seen``). ``min_level`` keeps that level and above, ``levels`` exactly those;
         ``since``/``until`` keep alerts seen in that time; ``status`` is one or several;
         ``entity`` is ``(field or kind, value)``; ``text`` a substring of the rule name, rule
         id or entity values (case-insensitive). Raises ``AlertFilterError`` for bad values."""
-        where, params = AlertFilter(
-            rule_id=rule_id,
-            min_level=min_level,
-            levels=levels,
-            since=since,
-            until=until,
-            status=status,
-            assignee=assignee,
-            unassigned=unassigned,
-            entity=entity,
-            text=text,
-        ).where()
+        where, params = AlertFilter(**filters).where()
         cur = self.store.connection()
         if not self._has(cur, "alerts"):
             list_statement("", where, order=order, limit=limit, offset=offset)  # check order
@@ -395,33 +375,9 @@ class AlertStore:
         )
         return _alerts(cur.execute(sql, [*params, *page]).fetchall())
 
-    def count_matching(
-        self,
-        *,
-        rule_id: str | None = None,
-        min_level: str | None = None,
-        levels: Sequence[str] | None = None,
-        since: int | None = None,
-        until: int | None = None,
-        status: str | Sequence[str] | None = None,
-        assignee: str | None = None,
-        unassigned: bool = False,
-        entity: tuple[str, str] | None = None,
-        text: str | None = None,
-    ) -> int:
+    def count_matching(self, **filters: Unpack[AlertFilterArgs]) -> int:
         """How many alerts ``list`` with the same filters would page through."""
-        where, params = AlertFilter(
-            rule_id=rule_id,
-            min_level=min_level,
-            levels=levels,
-            since=since,
-            until=until,
-            status=status,
-            assignee=assignee,
-            unassigned=unassigned,
-            entity=entity,
-            text=text,
-        ).where()
+        where, params = AlertFilter(**filters).where()
         cur = self.store.connection()
         if not self._has(cur, "alerts"):
             return 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,21 @@ __all__ = ["tokens", "users"]
 _ROLES = ("ingest", "read", "analyst", "admin")
 
 
-def _stores(data_dir: str) -> tuple[Any, Any]:
+@contextmanager
+def _stores(data_dir: str) -> Iterator[tuple[Any, Any]]:
+    """The auth store (closed on leaving) and the audit log; an ``AuthError`` becomes
+    the command's error message."""
     from heron.audit import AuditLog
-    from heron.auth import AuthStore
+    from heron.auth import AuthError, AuthStore
 
     root = Path(data_dir)
-    return AuthStore(root), AuditLog(root)
+    auth = AuthStore(root)
+    try:
+        yield auth, AuditLog(root)
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        auth.close()
 
 
 def _operator() -> str:
@@ -43,10 +54,6 @@ def _times(row: dict[str, Any], *names: str) -> dict[str, Any]:
         if isinstance(row.get(name), int):
             row[name] = format_ns(row[name])
     return row
-
-
-def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(str(exc))
 
 
 def _read_password(password_stdin: bool, confirm: bool = True) -> str:
@@ -70,18 +77,11 @@ def create_user(
     name: str, admin: bool, role: str | None, password_stdin: bool, data_dir: str
 ) -> None:
     """Create user NAME (the password is prompted unless --password-stdin)."""
-    from heron.auth import AuthError
-
     if admin and role not in (None, "admin"):
         raise click.UsageError("--admin and --role disagree")
     chosen = "admin" if admin else (role or "read")
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         auth.create_user(name, _read_password(password_stdin), chosen)
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(_operator(), "user.create", name, {"role": chosen})
     click.echo(f"created user {name} ({chosen})")
 
@@ -93,11 +93,8 @@ def list_users(output_format: str, data_dir: str) -> None:
     """Every user and their role."""
     from heron.cli.output import emit_rows
 
-    auth, _ = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, _):
         rows = [_times(u.to_dict(), "created", "updated") for u in auth.users()]
-    finally:
-        auth.close()
     emit_rows(rows, output_format, columns=["name", "role", "created", "updated"])
 
 
@@ -106,15 +103,8 @@ def list_users(output_format: str, data_dir: str) -> None:
 @data_dir_option
 def delete_user(name: str, data_dir: str) -> None:
     """Delete user NAME and end their sessions."""
-    from heron.auth import AuthError
-
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         auth.delete_user(name)
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(_operator(), "user.delete", name)
     click.echo(f"deleted user {name}")
 
@@ -125,15 +115,8 @@ def delete_user(name: str, data_dir: str) -> None:
 @data_dir_option
 def passwd(name: str, password_stdin: bool, data_dir: str) -> None:
     """Set the password of user NAME (their sessions end)."""
-    from heron.auth import AuthError
-
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         auth.set_password(name, _read_password(password_stdin))
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(_operator(), "user.update", name, {"changed": ["password"]})
     click.echo(f"password of {name} changed")
 
@@ -144,15 +127,8 @@ def passwd(name: str, password_stdin: bool, data_dir: str) -> None:
 @data_dir_option
 def set_role(name: str, role: str, data_dir: str) -> None:
     """Give user NAME another role."""
-    from heron.auth import AuthError
-
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         auth.set_role(name, role)
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(_operator(), "user.update", name, {"changed": ["role"], "role": role})
     click.echo(f"{name} is now {role}")
 
@@ -176,7 +152,6 @@ def tokens() -> None:
 @data_dir_option
 def create_token(name: str, scopes: tuple[str, ...], expires: str | None, data_dir: str) -> None:
     """Create token NAME and print its secret (shown only this once)."""
-    from heron.auth import AuthError
     from heron.model.timeutil import now_ns, parse_duration
 
     expires_ns = None
@@ -185,13 +160,8 @@ def create_token(name: str, scopes: tuple[str, ...], expires: str | None, data_d
             expires_ns = now_ns() + parse_duration(expires)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--expires") from None
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         secret = auth.create_token(name, scopes, expires_ns, created_by=_operator())
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(
         _operator(), "token.create", name, {"scopes": sorted(scopes), "expires": expires_ns}
     )
@@ -208,13 +178,10 @@ def list_tokens(output_format: str, data_dir: str) -> None:
     """Every token: scopes, expiry, whether revoked (never the secret)."""
     from heron.cli.output import emit_rows
 
-    auth, _ = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, _):
         rows = [
             _times(t.to_dict(), "created", "expires", "revoked", "last_used") for t in auth.tokens()
         ]
-    finally:
-        auth.close()
     emit_rows(
         rows,
         output_format,
@@ -227,14 +194,7 @@ def list_tokens(output_format: str, data_dir: str) -> None:
 @data_dir_option
 def revoke_token(name: str, data_dir: str) -> None:
     """Revoke token NAME: it stops working at once."""
-    from heron.auth import AuthError
-
-    auth, audit = _stores(data_dir)
-    try:
+    with _stores(data_dir) as (auth, audit):
         auth.revoke_token(name)
-    except AuthError as exc:
-        raise _fail(exc) from None
-    finally:
-        auth.close()
     audit.append(_operator(), "token.revoke", name)
     click.echo(f"revoked token {name}")

@@ -105,6 +105,20 @@ class AgentTrace:
             "support-assistant", "opentelemetry.instrumentation.openai_v2",
         )  # fmt: skip
 
+    def route_to_kb(self, question: str) -> tuple[str, str]:
+        """The orchestrator's routing turn for ``question``: its span and kb-researcher's."""
+        root = self.invoke("support-orchestrator", None)
+        self.chat(
+            "support-orchestrator",
+            root,
+            [
+                message("system", "You route customer questions to the right agent."),
+                message("user", question),
+            ],
+            "Delegating to kb-researcher.",
+        )
+        return root, self.invoke("kb-researcher", root)
+
     def invoke(self, agent: str, parent: str | None, span_id: str | None = None) -> str:
         return self._span(
             f"invoke_agent {agent}", 1, parent, 5,
@@ -171,17 +185,7 @@ def conversation(em: Emitter, ns: int) -> None:
     rng = em.rng
     trace = AgentTrace(em, ns, f"conv_{em.hex_id(10)}")
     question = rng.choice(_QUESTIONS)
-    root = trace.invoke("support-orchestrator", None)
-    trace.chat(
-        "support-orchestrator",
-        root,
-        [
-            message("system", "You route customer questions to the right agent."),
-            message("user", question),
-        ],
-        "Delegating to kb-researcher.",
-    )
-    kb = trace.invoke("kb-researcher", root)
+    root, kb = trace.route_to_kb(question)
     docs = rng.sample(_KB, 2)
     trace.retrieve("kb-researcher", kb, question, docs)
     trace.chat(

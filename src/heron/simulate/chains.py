@@ -384,17 +384,7 @@ def agent_injection(em: Emitter, c: Company, ns: int) -> None:
     trace = AgentTrace(em, ns, f"conv_{em.hex_id(10)}")
     cid = AGENT_INJECTION.id
     question = "How long does shipping to Germany take for order 47102?"
-    root = trace.invoke("support-orchestrator", None)
-    trace.chat(
-        "support-orchestrator",
-        root,
-        [
-            message("system", "You route customer questions to the right agent."),
-            message("user", question),
-        ],
-        "Delegating to kb-researcher.",
-    )
-    kb = trace.invoke("kb-researcher", root)
+    root, kb = trace.route_to_kb(question)
     docs = [
         ("kb-2207", POISON),
         ("kb-0310", "Orders can be changed until they are packed; use the order page."),

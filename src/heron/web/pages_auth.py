@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -64,6 +65,20 @@ def _needs_setup(request: Request) -> bool:
     return auth is not None and not auth.has_users()
 
 
+def _refuse_without_form_token(request: Request, form: FormData) -> Response | None:
+    """403 unless the form carries the token of its pre-session cookie (double submit)."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = form.get("csrf")
+    if cookie and isinstance(sent, str) and hmac.compare_digest(cookie, sent):
+        return None
+    return page(
+        request,
+        "error.html",
+        {"title": "Refused", "message": "The form expired or did not come from this site."},
+        status_code=403,
+    )
+
+
 async def login_form(request: Request) -> Response:
     if principal_of(request) is not None:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
@@ -75,15 +90,9 @@ async def login_submit(request: Request) -> Response:
     from heron.auth.web import set_session_cookie
 
     form = await request.form(**FORM_LIMITS)
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    sent = form.get("csrf")
-    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
-        return page(
-            request,
-            "error.html",
-            {"title": "Refused", "message": "The form expired or did not come from this site."},
-            status_code=403,
-        )
+    refused = _refuse_without_form_token(request, form)
+    if refused is not None:
+        return refused
     name = str(form.get("username") or "")[:256]
     password = str(form.get("password") or "")[:1024]
     auth = request.app.state.auth
@@ -161,22 +170,17 @@ async def setup_submit(request: Request) -> Response:
     from heron.auth import AccountError
 
     form = await request.form(**FORM_LIMITS)
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    sent = form.get("csrf")
-    if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
-        return page(
-            request,
-            "error.html",
-            {"title": "Refused", "message": "The form expired or did not come from this site."},
-            status_code=403,
-        )
+    refused = _refuse_without_form_token(request, form)
+    if refused is not None:
+        return refused
     if not _needs_setup(request):
         return RedirectResponse("/ui/login", status_code=303)
+    name = str(form.get("username") or "")[:256]
     try:
         await run_in_threadpool(
             request.app.state.auth.complete_setup,
             str(form.get("token") or "")[:256],
-            str(form.get("username") or "")[:256],
+            name,
             str(form.get("password") or "")[:1024],
         )
     except AccountError as exc:
@@ -186,7 +190,7 @@ async def setup_submit(request: Request) -> Response:
         log.append(
             "setup",
             "user.create",
-            str(form.get("username") or "")[:256],
+            name,
             {"role": "admin"},
             actor_client(request),
         )

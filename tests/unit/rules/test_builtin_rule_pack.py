@@ -13,23 +13,9 @@ from heron.detect.engine import build_detection_engine
 from heron.detect.sigma.load import load_rules
 from heron.rules import builtin_rule_paths, builtin_test_paths
 from heron.rules.testing import load_test_file, run_rule_test
+from heron.web.queries import ATTACK_TACTICS
 
-TACTICS = {
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-}
+TACTICS = frozenset(ATTACK_TACTICS)
 
 
 def _documents() -> list[tuple[Path, dict[str, object]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import httpx
@@ -10,7 +9,7 @@ import pytest
 
 from heron.runtime import open_node
 from ui.appserver import make_app, serving
-from ui.webdata import PASSWORD, WebData, build
+from ui.webdata import WebData, build
 
 
 @pytest.fixture(scope="module")
@@ -31,21 +30,3 @@ def base_url(web_data: WebData) -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30) as c:
         yield c
-
-
-def login(client: httpx.Client, user: str) -> str:
-    """Sign ``user`` in; return the session's CSRF token (read from a page)."""
-    client.cookies.clear()
-    form = client.get("/ui/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert token is not None
-    answer = client.post(
-        "/ui/login",
-        data={"csrf": token.group(1), "username": user, "password": PASSWORD, "next": "/ui/"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    page = client.get("/ui/alerts").text
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from conftest import login
+from ui.signin import login
 from ui.webdata import PASSWORD, WebData
 
 
