@@ -22,10 +22,12 @@ import duckdb
 
 from heron.detect.base import Detection, Detector
 from heron.enrich.base import Enricher
+from heron.gctune import tune_for_bulk
 from heron.model.event import Event
 from heron.model.timeutil import NS_PER_S, now_ns
 from heron.parsers import ParseContext
 from heron.pipeline import ChunkResult, transform
+from heron.shmtable import SharedTable, owner_tag, sweep
 from heron.sources.file import RawChunk
 from heron.store.duckdb import DuckDBStore
 
@@ -160,6 +162,8 @@ class WorkerSpec:
     detect: bool
     context: ParseContext
     owner_pid: int = field(default_factory=os.getpid)  # workers exit when it is gone
+    # Names the shared-memory files of this pool's results (``heron.shmtable``).
+    table_owner: str = field(default_factory=owner_tag)
 
 
 class _MatchOnly:
@@ -178,6 +182,7 @@ class _WorkerState:
     detector: Detector | None
     enrichers: list[Enricher]
     generation: int = 0  # of the parent's rule set this detector was built from
+    fields_read: frozenset[str] = frozenset()  # what the parent's correlation reads
 
 
 _STATE: _WorkerState | None = None
@@ -222,6 +227,8 @@ def _init_worker(spec: WorkerSpec) -> None:
     detector = _build_matcher(spec) if spec.detect else None
     # Enrichers read snapshot files, not the database the parent holds.
     _STATE = _WorkerState(spec, detector, build_enrichers(spec.data_dir))
+    _STATE.fields_read = _fields_read(detector)
+    tune_for_bulk()
 
 
 def _build_matcher(spec: WorkerSpec) -> Detector:
@@ -235,6 +242,13 @@ def _build_matcher(spec: WorkerSpec) -> Detector:
     return _MatchOnly(engine)
 
 
+def _fields_read(detector: Detector | None) -> frozenset[str]:
+    engine = detector.engine if isinstance(detector, _MatchOnly) else None
+    if engine is None or engine.correlation is None:
+        return frozenset({"@timestamp", "event.id"})
+    return engine.correlation.fields_read
+
+
 def _work(chunk: RawChunk, from_file: bool = True, generation: int = 0) -> ChunkResult:
     state = _STATE
     if state is None:  # pragma: no cover - the initializer always runs first
@@ -243,6 +257,7 @@ def _work(chunk: RawChunk, from_file: bool = True, generation: int = 0) -> Chunk
         # Rules were uploaded or switched since this worker built its matcher.
         state.detector = _build_matcher(state.spec)
         state.generation = generation
+        state.fields_read = _fields_read(state.detector)
     base = state.spec.context
     ctx = ParseContext(
         source=chunk.source,
@@ -254,10 +269,18 @@ def _work(chunk: RawChunk, from_file: bool = True, generation: int = 0) -> Chunk
     result = transform(
         chunk, ctx, enrichers=state.enrichers, detector=state.detector, from_file=from_file
     )
-    # Send back only the events detections name: correlation needs their fields, and
-    # everything else travels once, as the Arrow table.
+    # Send back only the events detections name, and of those only the fields that
+    # correlation reads: everything else travels once, as the Arrow table.
     wanted = {eid for d in result.detections for eid in d.event_ids}
-    result.events = [e for e in result.events if e.get("event.id") in wanted] if wanted else []
+    keep = state.fields_read
+    result.events = (
+        [{k: e[k] for k in keep if k in e} for e in result.events if e.get("event.id") in wanted]
+        if wanted
+        else []
+    )
+    if result.table is not None:
+        # The table goes through shared memory: only its file name is pickled.
+        result.table = SharedTable(result.table, state.spec.table_owner)
     # Detections travel as plain tuples: pickling a slotted dataclass looks up its fields
     # for every object, which cost the parent more than the detections' own data.
     result.detections = [_pack(d) for d in result.detections]  # type: ignore[misc]
@@ -291,6 +314,8 @@ class WorkerPool:
     def __init__(self, spec: WorkerSpec, workers: int, engine: DetectionEngine | None) -> None:
         self.workers = workers
         self.engine = engine
+        self._table_owner = spec.table_owner
+        sweep()  # result files of pools whose process was killed
         # forkserver: workers start from a clean process, not a fork of one holding a
         # DuckDB connection and Arrow thread pools.
         context = multiprocessing.get_context("forkserver")
@@ -330,6 +355,7 @@ class WorkerPool:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        sweep(self._table_owner)  # results written for futures nobody collected
 
     def __enter__(self) -> WorkerPool:
         return self

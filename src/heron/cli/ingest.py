@@ -91,6 +91,7 @@ def ingest(
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
+    from heron.gctune import tune_for_bulk
     from heron.runtime import WorkerPool, input_weight, open_node, worker_count
 
     err = Console(stderr=True, soft_wrap=True)
@@ -105,6 +106,7 @@ def ingest(
                 # Files are read one after another, not interleaved in event time:
                 # correlations run over the whole input when it ends (finish_ingest).
                 node.detector.correlation.hold = True
+            tune_for_bulk()
             pipeline = Pipeline(
                 node.store,
                 detector=node.detector,

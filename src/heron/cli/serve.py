@@ -72,6 +72,7 @@ def serve(
     detection, the REST API under /api/ and the web UI under /ui/."""
     from heron.alerts.settings import AlertSettings
     from heron.config import ServeConfig, load_config
+    from heron.gctune import tune_for_bulk
     from heron.runtime import open_node
     from heron.server import Listening, run_server
     from heron.sources.tokens import ensure_ingest_token
@@ -114,6 +115,7 @@ def serve(
         with open_node(
             root, rule_paths=rules, detect=detect, alert_settings=alert_settings
         ) as node:
+            tune_for_bulk()
 
             def announce(listening: Listening) -> None:
                 for name, proto, addr, port in listening.listeners:

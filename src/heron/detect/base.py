@@ -11,7 +11,9 @@ from heron.model.event import Event
 __all__ = ["Detection", "Detector"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__,
+# three times the cost, and a bulk load builds one per match (twice, with workers).
+@dataclass(slots=True)
 class Detection:
     """A rule firing: on single events, or (correlation) on a group of them."""
 

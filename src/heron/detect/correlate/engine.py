@@ -26,7 +26,6 @@ from heron.detect.correlate.window import (
     Contribution,
     CorrelationWindow,
     Firing,
-    GroupKey,
     WindowChanges,
 )
 from heron.detect.sigma.fieldmap import ECS_FALLBACK, ENTITY_FIELDS, entities_of
@@ -92,6 +91,50 @@ def field_text(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
+def _first_text(event: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    """``field_text`` with the twins already resolved: the first usable value of ``names``."""
+    for name in names:
+        value = event.get(name)
+        if value is None:
+            continue
+        if value.__class__ is str:  # the common case, without the type dispatch
+            if value not in _EMPTY:
+                return value
+            continue
+        text = _scalar_text(value)
+        if text is not None:
+            return text
+    return None
+
+
+def _twins(name: str) -> tuple[str, ...]:
+    """``name`` and the fields ``field_text`` falls back to for it, in that order."""
+    twin = ECS_FALLBACK.get(name)
+    names = (name, *((twin,) if twin is not None else ()), *_REVERSE_FALLBACK.get(name, ()))
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One correlation a rule feeds, with the fields its matches are read from."""
+
+    window: CorrelationWindow
+    step: int
+    group_fields: tuple[tuple[str, ...], ...]  # per group-by name: the field and its twins
+    value_fields: tuple[tuple[str, ...], ...]  # value_count only: the counted fields
+
+    @classmethod
+    def of(cls, window: CorrelationWindow, step: int, rule_id: str) -> _Target:
+        rule = window.rule
+        counted = rule.value_fields if rule.type is CorrelationType.VALUE_COUNT else ()
+        return cls(
+            window,
+            step,
+            tuple(_twins(rule.group_field(n, rule_id)) for n in rule.group_by),
+            tuple(_twins(rule.group_field(n, rule_id)) for n in counted),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CorrelationStats:
     """Counters: late matches dropped, matches without group-by values, state held."""
@@ -128,6 +171,11 @@ class CorrelationEngine:
         for rule in self.rules:
             for step, rid in enumerate(rule.rule_ids):
                 self.feeds.setdefault(rid, []).append((rule.id, step))
+        # rule id → what each correlation it feeds reads from its matches, resolved once.
+        self._targets: dict[str, list[_Target]] = {
+            rid: [_Target.of(self.windows[cid], step, rid) for cid, step in feeds]
+            for rid, feeds in self.feeds.items()
+        }
         self.watermark: int | None = None
         self.frontier: int | None = None
         # A bulk load (``heron ingest``) holds every match until ``flush``: files read one
@@ -167,6 +215,19 @@ class CorrelationEngine:
     def input_rule_ids(self) -> frozenset[str]:
         """Every rule id some correlation reads."""
         return frozenset(self.feeds)
+
+    @property
+    def fields_read(self) -> frozenset[str]:
+        """Every event field correlation may read from a match's event (entities too)."""
+        names: set[str] = {"@timestamp", "event.id"}
+        for targets in self._targets.values():
+            for target in targets:
+                for group in (*target.group_fields, *target.value_fields):
+                    names.update(group)
+        for ecs, vendor in ENTITY_FIELDS.items():
+            names.add(ecs)
+            names.update(vendor)
+        return frozenset(names)
 
     # -- the batch path -------------------------------------------------------------
 
@@ -228,43 +289,31 @@ class CorrelationEngine:
     def _feed(self, det: Detection, event: Mapping[str, Any] | None) -> None:
         fields: Mapping[str, Any] = event if event is not None else {**det.entities, **det.group}
         entities = dict(det.entities) if det.entities or event is None else entities_of(fields)
-        for corr_id, step in self.feeds[det.rule_id]:
-            window = self.windows[corr_id]
-            contribution = self._contribution(window.rule, det, step, fields, entities)
-            if contribution is None:
-                continue
-            group, c = contribution
-            if self.frontier is not None and c.ts < self.frontier:
-                self.late[corr_id] += 1
+        for target in self._targets[det.rule_id]:
+            values: list[str] = []
+            for names in target.group_fields:
+                text = _first_text(fields, names)
+                if text is None:
+                    break
+                values.append(text)
+            else:
+                value: str | None = None
+                if target.value_fields:
+                    parts = [_first_text(fields, names) for names in target.value_fields]
+                    if None in parts:
+                        continue
+                    value = "\x1f".join(parts)  # type: ignore[arg-type]
+                if self.frontier is not None and det.timestamp < self.frontier:
+                    self.late[target.window.rule.id] += 1
+                    self._dirty = True
+                    continue
+                target.window.add(
+                    tuple(values),
+                    Contribution(det.timestamp, target.step, det.event_ids, value, entities),
+                )
                 self._dirty = True
                 continue
-            window.add(group, c)
-            self._dirty = True
-
-    def _contribution(
-        self,
-        rule: CorrelationRule,
-        det: Detection,
-        step: int,
-        fields: Mapping[str, Any],
-        entities: dict[str, str],
-    ) -> tuple[GroupKey, Contribution] | None:
-        values: list[str] = []
-        for name in rule.group_by:
-            text = field_text(fields, rule.group_field(name, det.rule_id))
-            if text is None:
-                self.ungrouped += 1
-                return None
-            values.append(text)
-        value: str | None = None
-        if rule.type is CorrelationType.VALUE_COUNT:
-            parts = [
-                field_text(fields, rule.group_field(f, det.rule_id)) for f in rule.value_fields
-            ]
-            if any(p is None for p in parts):
-                return None
-            value = "\x1f".join(p for p in parts if p is not None)
-        return tuple(values), Contribution(det.timestamp, step, det.event_ids, value, entities)
+            self.ungrouped += 1
 
     def _advance(self, frontier: int, *, final: bool) -> list[Detection]:
         if not final and self.frontier is not None and frontier <= self.frontier:

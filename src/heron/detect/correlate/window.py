@@ -16,11 +16,12 @@ first event closes, ``timespan`` later.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from heron.detect.correlate.rules import CorrelationRule, CorrelationType, evaluate
 
@@ -36,19 +37,18 @@ __all__ = [
 GroupKey = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One rule match that feeds a correlation: a single event, or a correlation's firing."""
+class Contribution(NamedTuple):
+    """One rule match that feeds a correlation: a single event, or a correlation's firing.
+
+    A named tuple, not a dataclass: a bulk load makes one per match and correlation it
+    feeds, and a tuple is the cheapest immutable record to build.
+    """
 
     ts: int
     step: int  # position of its rule in the correlation's ``rule_ids``
     event_ids: tuple[str, ...]
-    value: str | None = None  # value_count: the counted field's value
-    entities: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def order(self) -> tuple[int, int, tuple[str, ...]]:
-        return (self.ts, self.step, self.event_ids)
+    value: str | None  # value_count: the counted field's value
+    entities: dict[str, str]
 
     def to_json(self) -> list[Any]:
         return [self.ts, self.step, list(self.event_ids), self.value, self.entities]
@@ -57,6 +57,15 @@ class Contribution:
     def from_json(cls, data: list[Any]) -> Contribution:
         ts, step, ids, value, entities = data
         return cls(int(ts), int(step), tuple(ids), value, dict(entities))
+
+
+def _application_order(item: tuple[GroupKey, Contribution]) -> tuple[Any, ...]:
+    group, c = item
+    return (c.ts, c.step, c.event_ids, group)
+
+
+def _pending_ts(item: tuple[GroupKey, Contribution]) -> int:
+    return item[1].ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +155,15 @@ class CorrelationWindow:
     def advance(self, frontier: int, *, final: bool = False) -> list[Firing]:
         """Apply every pending match older than ``frontier``; ``final`` closes all windows."""
         firings: list[Firing] = []
+        # Sorted in application order, the ready matches are a prefix; what stays
+        # behind is sorted already, so the next sort mostly merges the new matches in.
+        self.pending.sort(key=_application_order)
         if final:
             ready, self.pending = self.pending, []
         else:
-            ready = [p for p in self.pending if p[1].ts < frontier]
-            if ready:
-                self.pending = [p for p in self.pending if p[1].ts >= frontier]
+            cut = bisect.bisect_left(self.pending, frontier, key=_pending_ts)
+            ready, self.pending = self.pending[:cut], self.pending[cut:]
         if ready:
-            ready.sort(key=lambda p: (p[1].order, p[0]))
             for group, contribution in ready:
                 state = self.groups.get(group)
                 if state is None:
