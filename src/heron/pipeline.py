@@ -76,6 +76,7 @@ def transform(
     from_file: bool = True,
 ) -> ChunkResult:
     """Parse, normalize, enrich, validate and detect one chunk; bad records become dead letters."""
+    chunk.unpack()
     received = ctx.received or now_ns()
     dead = list(chunk.dead_letters)
     events: list[Event] = []
@@ -252,7 +253,7 @@ class Pipeline:
                 summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")
                 continue
             try:
-                yield from merger.add_all(read_file(path, fmt, max_line_bytes=limit))
+                yield from merger.add_all(read_file(path, fmt, max_line_bytes=limit, blocks=True))
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
                 summary.messages.append(f"{path}: {letter.reason}")

@@ -29,7 +29,7 @@ from heron.parsers import ParseContext
 from heron.pipeline import ChunkResult, transform
 from heron.shmtable import SharedTable, owner_tag, sweep
 from heron.sources.file import RawChunk
-from heron.store.duckdb import DuckDBStore
+from heron.store.duckdb import BULK_CHECKPOINT_WAL, DuckDBStore
 
 if TYPE_CHECKING:
     from heron.alerts.settings import AlertSettings
@@ -102,12 +102,16 @@ def open_node(
     rule_paths: Sequence[Path] | None = None,
     detect: bool = True,
     alert_settings: AlertSettings | None = None,
+    bulk: bool = False,
 ) -> Iterator[Node]:
     """Open the store and build the detection engine (built-in rules unless ``rule_paths``);
-    ``alert_settings`` sets the alert grouping window and entity risk."""
+    ``alert_settings`` sets the alert grouping window and entity risk; ``bulk``: the
+    store is opened for a bulk load (checkpoints less often)."""
     from heron.enrich.build import build_enrichers, build_intel_detector
 
-    store = DuckDBStore(data_dir)
+    store = (
+        DuckDBStore(data_dir, checkpoint_wal=BULK_CHECKPOINT_WAL) if bulk else DuckDBStore(data_dir)
+    )
     try:
         node = Node(data_dir, store, rule_paths=tuple(rule_paths) if rule_paths else None)
         if detect:

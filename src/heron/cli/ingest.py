@@ -100,7 +100,7 @@ def ingest(
         files = list(iter_files(list(paths), include))
         total = sum(f.stat().st_size for f in files)
         with open_node(
-            Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect
+            Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect, bulk=True
         ) as node:
             if node.detector is not None and node.detector.correlation is not None:
                 # Files are read one after another, not interleaved in event time:

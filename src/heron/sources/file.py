@@ -24,6 +24,7 @@ from heron.model.timeutil import now_ns
 from heron.parsers import FORMATS, LINE_FORMATS
 
 __all__ = [
+    "BLOCK_BYTES",
     "DEFAULT_CHUNK_RECORDS",
     "DEFAULT_MAX_LINE_BYTES",
     "ChunkMerger",
@@ -31,9 +32,14 @@ __all__ = [
     "detect_file_format",
     "iter_files",
     "read_file",
+    "split_lines",
 ]
 
 DEFAULT_CHUNK_RECORDS = 4096
+#: Bytes of whole lines read at once; a block goes to a worker unsplit.
+BLOCK_BYTES = 2 * 1024 * 1024
+#: Smaller blocks (small files) are split where they are read, to be merged.
+MERGE_BLOCK_BYTES = 256 * 1024
 DEFAULT_MAX_LINE_BYTES = 1024 * 1024
 # A whole-document format (CloudTrail) is read at once: refuse absurd sizes up front.
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
@@ -57,6 +63,17 @@ class RawChunk:
     bytes_read: int = 0  # progress: bytes of the file consumed by this chunk
     # Set when the chunk joins records of several files (``ChunkMerger``): each one's file.
     record_sources: list[str] | None = None
+    # Whole lines not split yet (``read_file(..., blocks=True)``): ``unpack`` splits them
+    # where the chunk is transformed, so the reading process does no work per line.
+    block: bytes | None = None
+    first_line: int = 0  # the number of the block's first line
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+
+    def unpack(self) -> None:
+        """Split the block into records (and dead letters); nothing without a block."""
+        if self.block is not None:
+            block, self.block = self.block, None
+            split_lines(self, block)
 
 
 class ChunkMerger:
@@ -76,7 +93,9 @@ class ChunkMerger:
             yield from self.add(chunk)
 
     def add(self, chunk: RawChunk) -> Iterator[RawChunk]:
-        if len(chunk.records) >= self.target:
+        if chunk.block is not None and len(chunk.block) < MERGE_BLOCK_BYTES:
+            chunk.unpack()
+        if chunk.block is not None or len(chunk.records) >= self.target:
             yield from self.flush()
             yield chunk
             return
@@ -157,13 +176,14 @@ def detect_file_format(path: Path) -> str:
     with path.open("rb") as f:
         if f.read(8) == _EVTX_MAGIC:
             return "evtx"
-    stream, _ = _open_maybe_gzip(path)
+    stream, underlying = _open_maybe_gzip(path)
     try:
         head = stream.read(4096)
     except (OSError, EOFError) as exc:
         raise ParseError(f"cannot read {path}: {exc}", parser="file") from exc
     finally:
         stream.close()
+        underlying.close()
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
     if _CLOUDTRAIL_HEAD.match(head):
@@ -181,8 +201,13 @@ def read_file(
     *,
     chunk_records: int = DEFAULT_CHUNK_RECORDS,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    blocks: bool = False,
 ) -> Iterator[RawChunk]:
-    """Chunks of raw records from one file. ``fmt`` forces a format ("auto" detects)."""
+    """Chunks of raw records from one file. ``fmt`` forces a format ("auto" detects).
+
+    ``blocks``: chunks of line files hold blocks of lines not split yet, for the
+    pipeline to split where it transforms them (``RawChunk.unpack``).
+    """
     if fmt != "auto" and fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}")
     if path.stat().st_size == 0:
@@ -201,7 +226,10 @@ def read_file(
     elif kind == "zeek_tsv":
         yield from _read_zeek_tsv(path, chunk_records, max_line_bytes)
     elif kind in LINE_FORMATS or kind == "auto":
-        yield from _read_lines(path, kind, chunk_records, max_line_bytes)
+        if blocks:
+            yield from _read_blocks(path, kind, max_line_bytes)
+        else:
+            yield from _read_lines(path, kind, chunk_records, max_line_bytes)
     else:
         raise ConfigError(f"format {kind!r} cannot be read from a file")
 
@@ -209,6 +237,29 @@ def read_file(
 def _read_lines(
     path: Path, fmt: str, chunk_records: int, max_line_bytes: int
 ) -> Iterator[RawChunk]:
+    """Line chunks of at most ``chunk_records`` records, split here."""
+    chunk = RawChunk(str(path), fmt)
+    for block in _read_blocks(path, fmt, max_line_bytes):
+        block.unpack()
+        chunk.dead_letters.extend(block.dead_letters)
+        chunk.bytes_read += block.bytes_read
+        for record, location in zip(block.records, block.locations, strict=True):
+            chunk.records.append(record)
+            chunk.locations.append(location)
+            if len(chunk.records) >= chunk_records:
+                yield chunk
+                chunk = RawChunk(str(path), fmt)
+    if chunk.records or chunk.dead_letters or chunk.bytes_read:
+        yield chunk
+
+
+def _read_blocks(path: Path, fmt: str, max_line_bytes: int) -> Iterator[RawChunk]:
+    """Chunks holding blocks of whole lines, not split (``RawChunk.unpack`` splits them).
+
+    The file is read ``BLOCK_BYTES`` at a time and cut after its last newline. A line
+    longer than ``max_line_bytes`` is never held whole: once the unfinished line
+    reaches the limit, the rest of it is skipped and it becomes a dead letter here.
+    """
     source = str(path)
     stream, underlying = _open_maybe_gzip(path)
     reader: BinaryIO = (
@@ -216,66 +267,124 @@ def _read_lines(
         if not isinstance(stream, io.BufferedReader)
         else stream
     )
-    chunk = RawChunk(source, fmt)
-    line_no = 0
+    size = max(BLOCK_BYTES, max_line_bytes + 1)
+    line_no = 1  # of the next line to start
+    carry = b""  # an unfinished line
     reported = 0
+    dead: list[DeadLetter] = []
     try:
         while True:
             try:
-                line = reader.readline(max_line_bytes + 1)
+                data = reader.read(size)
             except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
-                chunk.dead_letters.append(
-                    DeadLetter.of(
-                        source, f"cannot read further: {exc}", b"", f"line {line_no + 1}", now_ns()
-                    )
-                )
+                reason = f"cannot read further: {exc}"
+                dead.append(DeadLetter.of(source, reason, b"", f"line {line_no}", now_ns()))
+                carry = b""
                 break
-            if not line:
+            if not data:
                 break
-            line_no += 1
-            if len(line) > max_line_bytes and not line.endswith(b"\n"):
-                size = len(line) + _skip_rest_of_line(reader)
-                chunk.dead_letters.append(
-                    DeadLetter(
-                        source,
-                        f"line longer than the limit of {max_line_bytes} bytes ({size} bytes)",
-                        line[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
-                        f"line {line_no}",
-                        now_ns(),
-                        size,
-                    )
-                )
-                continue
-            if line_no == 1 and line.startswith(_BOM):
-                line = line[len(_BOM) :]
-            line = line.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                chunk.dead_letters.append(
-                    DeadLetter.of(
-                        source,
-                        f"invalid UTF-8 at byte {exc.start}",
-                        line,
-                        f"line {line_no}",
-                        now_ns(),
-                    )
-                )
-                continue
-            chunk.records.append(text)
-            chunk.locations.append(f"line {line_no}")
-            if len(chunk.records) >= chunk_records:
+            buf = carry + data if carry else data
+            cut = buf.rfind(b"\n") + 1
+            whole, carry = buf[:cut], buf[cut:]
+            if whole:
                 position = underlying.tell()
-                chunk.bytes_read, reported = position - reported, position
-                yield chunk
-                chunk = RawChunk(source, fmt)
-        chunk.bytes_read = path.stat().st_size - reported
+                yield RawChunk(
+                    source,
+                    fmt,
+                    dead_letters=dead,
+                    bytes_read=position - reported,
+                    block=whole,
+                    first_line=line_no,
+                    max_line_bytes=max_line_bytes,
+                )
+                reported, dead = position, []
+                line_no += whole.count(b"\n")
+            if len(carry) > max_line_bytes:
+                total = len(carry) + _skip_rest_of_line(reader)
+                dead.append(_overlong(source, carry, total, line_no, max_line_bytes))
+                line_no += 1
+                carry = b""
     finally:
         reader.close()
-    if chunk.records or chunk.dead_letters or chunk.bytes_read:
-        yield chunk
+        underlying.close()  # a GzipFile leaves the file it reads open
+    final = RawChunk(source, fmt, dead_letters=dead, bytes_read=path.stat().st_size - reported)
+    if carry:  # the last line, without a newline
+        final.block, final.first_line, final.max_line_bytes = carry, line_no, max_line_bytes
+    if final.block is not None or final.dead_letters or final.bytes_read:
+        yield final
+
+
+def _overlong(source: str, head: bytes, size: int, line_no: int, limit: int) -> DeadLetter:
+    return DeadLetter(
+        source,
+        f"line longer than the limit of {limit} bytes ({size} bytes)",
+        head[:RAW_KEEP_BYTES].decode("utf-8", errors="backslashreplace"),
+        f"line {line_no}",
+        now_ns(),
+        size,
+    )
+
+
+#: Whitespace as ``bytes.strip`` sees it: a line of only these is blank.
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def split_lines(chunk: RawChunk, block: bytes) -> None:
+    """The lines of ``block`` into ``chunk``'s records; bad ones into its dead letters.
+
+    Blank lines are skipped (and counted); a line over ``chunk.max_line_bytes`` (its
+    bytes before the newline) and a line that is not UTF-8 become dead letters.
+    """
+    if chunk.first_line == 1 and block.startswith(_BOM):
+        block = block[len(_BOM) :]
+    limit = chunk.max_line_bytes
+    records, locations = chunk.records, chunk.locations
+    number = chunk.first_line
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        # The common case: the whole block is valid UTF-8.
+        lines = text.split("\n")
+        last = len(lines) - 1  # the piece after the last newline ("" if the block ends so)
+        for k, line in enumerate(lines):
+            # 4 bytes at most per character: only long lines need their bytes counted.
+            if len(line) * 4 > limit and len(line.encode("utf-8")) > limit:
+                raw = line.encode("utf-8")
+                size = len(raw) + (k < last)  # with its newline, as the reader counts
+                chunk.dead_letters.append(_overlong(chunk.source, raw, size, number + k, limit))
+                continue
+            line = line.rstrip("\r\n")
+            if line.strip(_ASCII_SPACE):
+                records.append(line)
+                locations.append(f"line {number + k}")
+        return
+    pieces = block.split(b"\n")
+    last = len(pieces) - 1
+    for k, raw in enumerate(pieces):
+        number = chunk.first_line + k
+        if len(raw) > limit:
+            size = len(raw) + (k < last)
+            chunk.dead_letters.append(_overlong(chunk.source, raw, size, number, limit))
+            continue
+        raw = raw.rstrip(b"\r\n")
+        if not raw.strip():
+            continue
+        try:
+            records.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            chunk.dead_letters.append(
+                DeadLetter.of(
+                    chunk.source,
+                    f"invalid UTF-8 at byte {exc.start}",
+                    raw,
+                    f"line {number}",
+                    now_ns(),
+                )
+            )
+            continue
+        locations.append(f"line {number}")
 
 
 def _skip_rest_of_line(reader: BinaryIO) -> int:
