@@ -12,10 +12,16 @@ __all__ = ["sniff_vendor_format"]
 
 _HEAD = 4096
 _ASA_TAGS = ("%ASA-", "%FTD-", "%PIX-", "%FWSM-")
+_CLOUDTRAIL_FIRST = ('{"eventVersion"', '{ "eventVersion"')
 _PANOS_TYPES = (",TRAFFIC,", ",THREAT,", ",SYSTEM,", ",CONFIG,", ",GLOBALPROTECT,")
 
 
 def _json_format(head: str) -> str | None:
+    # A CloudTrail record on its own line (a shipper forwarding ``Records`` one by one):
+    # AWS writes ``eventVersion`` first. A record wrapped by another tool (Wazuh's
+    # ``{"integration": "aws", ...}``) does not start so and stays generic JSON.
+    if head.startswith(_CLOUDTRAIL_FIRST) and '"eventSource"' in head:
+        return "cloudtrail"
     if '"event_type"' in head and ('"src_ip"' in head or '"flow_id"' in head):
         return "suricata"
     if '"protoPayload"' in head:

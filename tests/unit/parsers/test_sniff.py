@@ -55,3 +55,20 @@ def test_golden_records_sniff_as_their_format(fmt: str) -> None:
 )
 def test_other_records_are_left_to_the_generic_formats(record: str) -> None:
     assert sniff_vendor_format(record) is None
+
+
+_CLOUDTRAIL_LINE = (
+    '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","userName":"alice"},'
+    '"eventTime":"2026-11-01T10:00:00Z","eventSource":"s3.amazonaws.com",'
+    '"eventName":"GetObject","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.7"}'
+)
+
+
+def test_a_cloudtrail_record_on_its_own_line_is_cloudtrail() -> None:
+    assert sniff_vendor_format(_CLOUDTRAIL_LINE) == "cloudtrail"
+    assert sniff_vendor_format(_CLOUDTRAIL_LINE.replace("{", "{ ", 1)) == "cloudtrail"
+
+
+def test_a_wrapped_cloudtrail_record_stays_generic_json() -> None:
+    wrapped = '{"integration":"aws","aws":' + _CLOUDTRAIL_LINE + "}"
+    assert sniff_vendor_format(wrapped) is None
