@@ -16,7 +16,7 @@ CPU time, steadier on a shared machine; ``events_per_s_cpu_seen_before`` is a se
 pass of one matcher over the same events (an upper bound: every value memo hits).
 One process, one core.
 
-Usage: python benchmarks/detect.py [--repeats 5] [--batch 1024] [--cache DIR]
+Usage: python benchmarks/detect.py [--repeats 5] [--batch 1024] [--cache DIR] [--default-gc]
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch", type=int, default=1024, help="events per match_batch call")
     ap.add_argument("--cache", type=Path, help="cache folder (default: a fresh temporary one)")
+    ap.add_argument("--default-gc", action="store_true", help="keep CPython's collector settings")
     args = ap.parse_args()
     if not SIGMA.is_dir() or not EVTX_DIR.is_dir():
         print(json.dumps({"error": f"corpora not found under {CORPORA}"}))
@@ -105,6 +106,12 @@ def main() -> int:
             out.extend(matcher.match_batch(batch))
         return out
 
+    if not args.default_gc:
+        # As in heron's worker processes (heron.gctune): the rule set is frozen out of
+        # the collector's passes.
+        from heron.gctune import tune_for_bulk
+
+        tune_for_bulk()
     matcher, build_seconds = fresh()
     started = time.perf_counter()
     matches = run(matcher)  # first pass: also resolves each signature's routes
