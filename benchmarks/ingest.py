@@ -69,7 +69,8 @@ def _sshd(rng: random.Random, i: int) -> str:
     user, host = rng.choice(_USERS), rng.choice(_HOSTS)
     stamp = f"{_MONTHS[i % 12]} {1 + i % 28:2d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}"
     pid = 1000 + i % 30000
-    kind = i % 4
+    # i is a multiple of 4 here (every fourth line is sshd): i // 4 varies the kind.
+    kind = (i // 4) % 4
     if kind == 0:
         msg = f"Failed password for {user} from {_ip(rng)} port {rng.randint(1024, 65535)} ssh2"
     elif kind == 1:
@@ -270,7 +271,8 @@ def main() -> None:
     if args.workers is not None:
         extra += ["--workers", str(args.workers)]
 
-    corpus = args.out / f"mixed-{args.lines}.log"
+    # v2: the sshd lines vary (v1 made every one a failed password, by a modulo slip).
+    corpus = args.out / f"mixed-v2-{args.lines}.log"
     if not corpus.exists():
         generate(corpus, args.lines)
     mixed = run_ingest(args.out / "data-mixed", [corpus], extra)
