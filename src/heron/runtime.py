@@ -27,6 +27,7 @@ from heron.model.event import Event
 from heron.model.timeutil import NS_PER_S, now_ns
 from heron.parsers import ParseContext
 from heron.pipeline import ChunkResult, transform
+from heron.processes import alive
 from heron.shmtable import SharedTable, owner_tag, sweep
 from heron.sources.file import RawChunk
 from heron.store.duckdb import BULK_CHECKPOINT_WAL, DuckDBStore
@@ -192,28 +193,13 @@ class _WorkerState:
 _STATE: _WorkerState | None = None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed process stays a zombie until its own parent reaps it
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
-
-
 def _exit_with_owner(owner: int) -> None:
     # A worker blocks on its task queue, whose write end it holds itself: if the process
     # that owns the pool dies (SIGKILL), nothing would ever wake it, and the fork server
     # does not always notice either. Leave then, and take the fork server along.
     while True:
         time.sleep(0.5)
-        if not _alive(owner):
+        if not alive(owner):
             server = os.getppid()
             if server not in (owner, 1):
                 with contextlib.suppress(OSError):

@@ -23,6 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from heron.processes import alive
+
 __all__ = ["SHM_DIR", "SharedTable", "load_shared", "owner_tag", "sweep"]
 
 #: Where tables wait for the parent: memory-backed on Linux.
@@ -87,19 +89,9 @@ def sweep(owner: str | None = None) -> int:
                 continue
         else:
             pid_text = name.split("-", 1)[0]
-            if not pid_text.isdigit() or _running(int(pid_text)):
+            if not pid_text.isdigit() or alive(int(pid_text)):
                 continue
         with contextlib.suppress(OSError):
             path.unlink()
             removed += 1
     return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
