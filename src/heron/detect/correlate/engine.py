@@ -76,23 +76,11 @@ def field_text(event: Mapping[str, Any], name: str) -> str | None:
     Absent, empty and ``-`` values are None: Sigma requires a group-by field to exist,
     so an event without it does not contribute to the correlation.
     """
-    text = _scalar_text(event.get(name))
-    if text is not None:
-        return text
-    twin = ECS_FALLBACK.get(name)
-    if twin is not None:
-        text = _scalar_text(event.get(twin))
-        if text is not None:
-            return text
-    for alt in _REVERSE_FALLBACK.get(name, ()):
-        text = _scalar_text(event.get(alt))
-        if text is not None:
-            return text
-    return None
+    return _first_text(event, _twins(name))
 
 
 def _first_text(event: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
-    """``field_text`` with the twins already resolved: the first usable value of ``names``."""
+    """The first usable value of ``names`` as text (``field_text`` with the twins resolved)."""
     for name in names:
         value = event.get(name)
         if value is None:
