@@ -282,6 +282,8 @@ _MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("azure", ("operationName", "resourceId")),
 )
 
+_MARKER_KEYS = tuple((name, keys[0], keys[1:]) for name, keys in _MARKERS)
+
 #: (product, service) → process names (syslog programs) whose lines it covers.
 PROGRAMS: dict[tuple[str, str], frozenset[str]] = {
     ("linux", "sshd"): frozenset({"sshd"}),
@@ -317,12 +319,41 @@ def _text(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+#: ``event.category``/``event.type`` values seen → their sets; a few dozen in practice.
+_SETS: dict[Any, frozenset[str]] = {}
+_MAX_SETS = 4096
+_EMPTY_SET: frozenset[str] = frozenset()
+
+
 def _set(value: Any) -> frozenset[str]:
+    if value is None:
+        return _EMPTY_SET
+    cls = value.__class__
+    if cls is list or cls is tuple:
+        try:
+            key: Any = tuple(value)
+            found = _SETS.get(key)
+        except TypeError:  # an unhashable item: nothing to remember it by
+            return frozenset(v.lower() for v in value if isinstance(v, str))
+    elif cls is str:
+        key = value
+        found = _SETS.get(key)
+    else:
+        return _set_of(value)
+    if found is None:
+        found = _set_of(value)
+        if len(_SETS) >= _MAX_SETS:
+            _SETS.clear()
+        _SETS[key] = found
+    return found
+
+
+def _set_of(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         return frozenset({value.lower()})
     if isinstance(value, (list, tuple)):
         return frozenset(v.lower() for v in value if isinstance(v, str))
-    return frozenset()
+    return _EMPTY_SET
 
 
 def _event_id(value: Any) -> int | None:
@@ -353,8 +384,9 @@ def signature(event: Mapping[str, Any]) -> Signature:
                 eid = event.get("event.code")
         return ("w", channel, _event_id(eid))
     marker = None
-    for name, keys in _MARKERS:
-        if all(k in event for k in keys):
+    for name, first, rest in _MARKER_KEYS:
+        # The first key alone rules out nearly every event, without a generator.
+        if first in event and all(k in event for k in rest):
             marker = name
             break
     auditd_type = event.get("type") if module == "auditd" or marker == "auditd" else None
