@@ -9,12 +9,12 @@ root user and to the last part of the ARN; the acting ``user.name`` always joins
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 from functools import lru_cache
 from typing import Any
 
 from heron.model.event import Event
 from heron.model.timeutil import parse_timestamp
+from heron.parsers.fields import is_ip
 
 __all__ = ["normalize_cloudtrail"]
 
@@ -196,15 +196,6 @@ def _categorize(name: str, source: str) -> tuple[tuple[str, ...], tuple[str, ...
     return None
 
 
-@lru_cache(maxsize=8192)
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -278,7 +269,7 @@ def normalize_cloudtrail(event: Event) -> None:
     address = _str(event.get("sourceIPAddress"))
     if address is not None:
         ecs["source.address"] = address
-        if _is_ip(address):
+        if is_ip(address):
             ecs["source.ip"] = address
             _add_related(ecs, "related.ip", address)
         else:
