@@ -2,11 +2,10 @@
 
 A worker's result travels to the parent pickled through a pipe. For an Arrow table
 that means three copies of every byte (pickle, pipe, unpickle), and in a bulk load the
-tables are nearly all of the data: 1.4 KB an event on the mixed benchmark corpus, and
-the parent spent more CPU receiving them than DuckDB spent storing them. Wrapped in
-``SharedTable``, a table is written once as an Arrow IPC file in shared memory
-(``/dev/shm``) and only its name goes through the pipe; the parent maps the file
-(no copy) and unlinks it at once, so the memory goes when the table does.
+tables are nearly all of the data: 1.4 KB an event on the mixed benchmark corpus.
+Wrapped in ``SharedTable``, a table is written once as an Arrow IPC file in shared
+memory (``/dev/shm``) and only its name goes through the pipe; the parent maps the
+file (no copy) and unlinks it at once, so the memory goes when the table does.
 
 Files are named after the pool that owns them (``owner_tag``: its process id and a
 token), so a pool removes what it left behind when it closes, and ``sweep`` removes the
