@@ -127,7 +127,8 @@ def main() -> int:
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
 
-    from heron.detect.sigma.logsource import ADAPTERS, signature
+    from heron.detect.sigma.adapters import ADAPTERS
+    from heron.detect.sigma.logsource import signature
     from heron.detect.sigma.view import EventView
 
     candidates = 0

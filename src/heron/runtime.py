@@ -30,7 +30,7 @@ from heron.pipeline import ChunkResult, transform
 from heron.processes import alive
 from heron.shmtable import SharedTable, owner_tag, sweep
 from heron.sources.file import RawChunk
-from heron.store.duckdb import BULK_CHECKPOINT_WAL, DuckDBStore
+from heron.store.duckdb import BULK_CHECKPOINT_WAL, CHECKPOINT_WAL, DuckDBStore
 
 if TYPE_CHECKING:
     from heron.alerts.settings import AlertSettings
@@ -110,9 +110,7 @@ def open_node(
     store is opened for a bulk load (checkpoints less often)."""
     from heron.enrich.build import build_enrichers, build_intel_detector
 
-    store = (
-        DuckDBStore(data_dir, checkpoint_wal=BULK_CHECKPOINT_WAL) if bulk else DuckDBStore(data_dir)
-    )
+    store = DuckDBStore(data_dir, checkpoint_wal=BULK_CHECKPOINT_WAL if bulk else CHECKPOINT_WAL)
     try:
         node = Node(data_dir, store, rule_paths=tuple(rule_paths) if rule_paths else None)
         if detect:

@@ -1,6 +1,6 @@
 """Log-source adapters in SQL: Security events read with Sysmon's field names.
 
-Mirrors ``heron.detect.sigma.logsource.ADAPTERS``: a 4688 is a process creation whose
+Mirrors ``heron.detect.sigma.adapters.ADAPTERS``: a 4688 is a process creation whose
 ``NewProcessName`` is read as ``Image`` and so on; a 4657 is a registry event whose key
 is composed into ``TargetObject``. Each adapted field is a list of sources tried in
 order (the event's own field first where the adapter only fills a gap).
@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from heron.detect.sigma.logsource import _INTEGRITY, _OPERATIONS, _REGISTRY_ROOTS, IDENTITY
+from heron.detect.sigma.adapters import (
+    IDENTITY,
+    INTEGRITY_LEVELS,
+    REGISTRY_OPERATIONS,
+    REGISTRY_ROOTS,
+)
 from heron.detect.sqltext import (
     FieldSource,
     Param,
@@ -81,7 +86,9 @@ def _security_4688() -> AdapterFields:
         user,
     )
     label = _text("MandatoryLabel")
-    arms = [sql("WHEN {} THEN {}", Param(sid), Param(name)) for sid, name in _INTEGRITY.items()]
+    arms = [
+        sql("WHEN {} THEN {}", Param(sid), Param(name)) for sid, name in INTEGRITY_LEVELS.items()
+    ]
     integrity = sql(
         "(CASE WHEN {} THEN (CASE {} " + " ".join("{}" for _ in arms) + " END) END)",
         _is_string("MandatoryLabel"),
@@ -119,7 +126,7 @@ def _target_object() -> Sql:
             key,
             Param(len(prefix) + 1),
         )
-        for prefix, root in _REGISTRY_ROOTS
+        for prefix, root in REGISTRY_ROOTS
     ]
     rooted = sql("(CASE " + " ".join("{}" for _ in arms) + " ELSE {} END)", *arms, key)
     value_name = _text("ObjectValueName")
@@ -159,7 +166,7 @@ def adapter_fields(adapter: str) -> AdapterFields:
     if adapter == "security_4688":
         return _security_4688()
     if adapter == "security_4657":
-        return _security_4657(_OPERATIONS["set"] | _OPERATIONS["add"])
+        return _security_4657(REGISTRY_OPERATIONS["set"] | REGISTRY_OPERATIONS["add"])
     if adapter.startswith("security_4657_"):
-        return _security_4657(_OPERATIONS[adapter.removeprefix("security_4657_")])
+        return _security_4657(REGISTRY_OPERATIONS[adapter.removeprefix("security_4657_")])
     raise ValueError(f"no SQL for log-source adapter {adapter!r}")

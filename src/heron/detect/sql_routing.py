@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heron.detect.sigma.adapters import IDENTITY
 from heron.detect.sigma.ir import LogSource
 from heron.detect.sigma.logsource import (
     _MARKERS,
     ECS_CATEGORIES,
     HINT_CATEGORIES,
-    IDENTITY,
     LINUX_SYSMON,
     PRODUCT_MODULES,
     PROGRAMS,

@@ -39,7 +39,7 @@ from heron.store.base import (
 )
 from heron.store.textindex import index_batch, init_index
 
-__all__ = ["BULK_CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
+__all__ = ["BULK_CHECKPOINT_WAL", "CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
 
 _DAY_NS = 86400 * NS_PER_S
 #: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's

@@ -37,7 +37,6 @@ __all__ = [
     "HOLD_LIMIT",
     "CorrelationEngine",
     "CorrelationStats",
-    "field_text",
 ]
 
 #: How far behind the newest event a match may arrive and still be correlated in order.
@@ -70,17 +69,12 @@ def _scalar_text(value: Any) -> str | None:
     return None if text in _EMPTY else text
 
 
-def field_text(event: Mapping[str, Any], name: str) -> str | None:
-    """A field's value as text for grouping: the name itself, else its vendor/ECS twins.
+def _first_text(event: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    """The first usable value of ``names`` (a field and its vendor/ECS twins) as text.
 
     Absent, empty and ``-`` values are None: Sigma requires a group-by field to exist,
     so an event without it does not contribute to the correlation.
     """
-    return _first_text(event, _twins(name))
-
-
-def _first_text(event: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
-    """The first usable value of ``names`` as text (``field_text`` with the twins resolved)."""
     for name in names:
         value = event.get(name)
         if value is None:
@@ -96,7 +90,7 @@ def _first_text(event: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
 
 
 def _twins(name: str) -> tuple[str, ...]:
-    """``name`` and the fields ``field_text`` falls back to for it, in that order."""
+    """``name`` and the fields read in its place when it is absent, in that order."""
     twin = ECS_FALLBACK.get(name)
     names = (name, *((twin,) if twin is not None else ()), *_REVERSE_FALLBACK.get(name, ()))
     return tuple(dict.fromkeys(names))

@@ -10,7 +10,7 @@ lookup per event.
 Windows follows pySigma's own pipelines: categories map to Sysmon event ids
 (pySigma-pipeline-sysmon), ``process_creation`` also to Security 4688 and the registry
 categories to Security 4657 with their fields renamed to Sysmon's (the windows-audit
-pipeline), ``ps_*`` categories to the PowerShell channels, and services to channels
+pipeline, ``adapters.py``), ``ps_*`` categories to the PowerShell channels, and services to channels
 (``sigma.pipelines.common.windows_logsource_mapping``). Other products are matched by
 the conventions Heron's parsers follow: ``event.module`` is the product (``aws``,
 ``azure``, ``okta``, ``zeek`` …), ``event.dataset`` is ``<module>.<service>``, syslog
@@ -20,15 +20,14 @@ programs are in ``process.name``; categories map to ECS ``event.category`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from heron.detect.sigma.adapters import IDENTITY
 from heron.detect.sigma.ir import LogSource
 
 __all__ = [
-    "ADAPTERS",
-    "IDENTITY",
     "Route",
     "Signature",
     "route_for",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 Signature = tuple[Any, ...]
-Adapter = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 LINUX_SYSMON = "Linux-Sysmon/Operational"
@@ -77,9 +75,6 @@ SYSMON_EVENTS: dict[str, tuple[int, ...]] = {
     "file_executable_detected": (29,),
     "sysmon_error": (255,),
 }
-
-#: Identity adapter: the event is read as it is.
-IDENTITY = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,99 +523,3 @@ def routing_warning(ls: LogSource) -> str | None:
                 f"named Microsoft-Windows-{ls.service.replace('-', '/')} (case-insensitive)"
             )
     return None
-
-
-# --- adapters: Security events seen with Sysmon field names -----------------------------
-
-_INTEGRITY = {
-    "S-1-16-0": "Untrusted",
-    "S-1-16-4096": "Low",
-    "S-1-16-8192": "Medium",
-    "S-1-16-8448": "Medium Plus",
-    "S-1-16-12288": "High",
-    "S-1-16-16384": "System",
-    "S-1-16-20480": "Protected Process",
-}
-
-
-def _hex_int(value: Any) -> Any:
-    if isinstance(value, str) and value[:2].lower() == "0x":
-        try:
-            return int(value, 16)
-        except ValueError:
-            return value
-    return value
-
-
-def _security_4688(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """4688 as Sysmon process creation: NewProcessName → Image and so on."""
-    view = dict(event)
-    if "NewProcessName" in event:
-        view.setdefault("Image", event["NewProcessName"])
-    if "ParentProcessName" in event:
-        view.setdefault("ParentImage", event["ParentProcessName"])
-    if "SubjectLogonId" in event:
-        view.setdefault("LogonId", event["SubjectLogonId"])
-    user, domain = event.get("SubjectUserName"), event.get("SubjectDomainName")
-    if "User" not in event and isinstance(user, str):
-        view["User"] = f"{domain}\\{user}" if isinstance(domain, str) and domain else user
-    # 4688's ProcessId is the creator's: Sysmon calls that ParentProcessId.
-    if "NewProcessId" in event:
-        view["ParentProcessId"] = _hex_int(event.get("ProcessId"))
-        view["ProcessId"] = _hex_int(event["NewProcessId"])
-    label = event.get("MandatoryLabel")
-    if isinstance(label, str) and label in _INTEGRITY:
-        view.setdefault("IntegrityLevel", _INTEGRITY[label])
-    return view
-
-
-_REGISTRY_ROOTS = (("\\registry\\machine", "HKLM"), ("\\registry\\user", "HKU"))
-_OPERATIONS = {
-    "set": frozenset({"%%1905", "existing registry value modified"}),
-    "add": frozenset({"%%1904", "new registry value created"}),
-    "delete": frozenset({"%%1906", "registry value deleted"}),
-}
-
-
-def _security_4657(operations: frozenset[str] | None) -> Adapter:
-    """4657 as Sysmon registry events: ObjectName+ObjectValueName → TargetObject …"""
-
-    def adapt(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        op = event.get("OperationType")
-        if operations is not None and (not isinstance(op, str) or op.lower() not in operations):
-            return None
-        view = dict(event)
-        if "ProcessName" in event:
-            view.setdefault("Image", event["ProcessName"])
-        key = event.get("ObjectName")
-        if isinstance(key, str):
-            for prefix, root in _REGISTRY_ROOTS:
-                if key.lower().startswith(prefix):
-                    key = root + key[len(prefix) :]
-                    break
-            value_name = event.get("ObjectValueName")
-            if isinstance(value_name, str) and value_name:
-                key = f"{key}\\{value_name}"
-            view.setdefault("TargetObject", key)
-        if "NewValue" in event:
-            view.setdefault("Details", event["NewValue"])
-        if "SubjectLogonId" in event:
-            view.setdefault("LogonId", event["SubjectLogonId"])
-        return view
-
-    return adapt
-
-
-def _identity(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    return event
-
-
-#: Adapter name → function (names are what routes and caches hold).
-ADAPTERS: dict[str, Adapter] = {
-    IDENTITY: _identity,
-    "security_4688": _security_4688,
-    "security_4657": _security_4657(_OPERATIONS["set"] | _OPERATIONS["add"]),
-    "security_4657_set": _security_4657(_OPERATIONS["set"]),
-    "security_4657_add": _security_4657(_OPERATIONS["add"]),
-    "security_4657_delete": _security_4657(_OPERATIONS["delete"]),
-}

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from heron.detect.sigma.adapters import ADAPTERS, IDENTITY
 from heron.detect.sigma.decide import (
     compile_predicate,
     evaluation_cost,
@@ -20,7 +21,7 @@ from heron.detect.sigma.decide import (
 )
 from heron.detect.sigma.index import GroupIndex, rule_slots
 from heron.detect.sigma.ir import CompiledRule, LogSource
-from heron.detect.sigma.logsource import ADAPTERS, IDENTITY, Signature, route_for, signature
+from heron.detect.sigma.logsource import Signature, route_for, signature
 from heron.detect.sigma.predicates import Pred, PredicateError
 from heron.detect.sigma.view import EventView
 
