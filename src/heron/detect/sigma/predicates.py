@@ -41,6 +41,7 @@ __all__ = [
     "PredicateError",
     "glob_regex",
     "leaf_predicate",
+    "long_run_length",
     "re2_searcher",
     "string_matcher",
 ]
@@ -323,9 +324,40 @@ def _exists_pred(field: str, test: ExistsTest) -> Pred:
     return pred
 
 
+#: How ``.`` may be written inside a run of any characters: ``.{N,}``, ``(.){N,}``.
+_ANY_CHAR = (".", "(.)", "(?:.)")
+
+
+def long_run_length(pattern: str) -> int | None:
+    """N when ``pattern`` is only "a run of at least N of any character" (``.{N,}``)."""
+    for dot in _ANY_CHAR:
+        if pattern.startswith(dot + "{") and pattern.endswith(",}"):
+            digits = pattern[len(dot) + 1 : -2]
+            if digits.isdecimal() and digits.isascii():
+                return int(digits)
+    return None
+
+
+def _long_run(n: int, dotall: bool) -> TextMatch:
+    """Whether a text holds ``n`` characters in a row (not counting newlines unless
+    ``dotall``), which is what ``.{n,}`` finds.
+
+    SigmaHQ writes "an unusually long command line" this way. RE2 answers it with a
+    DFA state per counted position, built on first use: about 50 ms for n = 1000,
+    paid again by every new matcher (each worker). A length test gives the same answer.
+    """
+    if dotall:
+        return lambda s: len(s) >= n
+    return lambda s: len(s) >= n and any(len(line) >= n for line in s.split("\n"))
+
+
 def _regex_pred(field: str | None, test: RegexTest) -> Pred:
     prefix = f"(?{test.flags})" if test.flags else ""
-    search = re2_searcher(prefix + test.pattern)
+    run = long_run_length(test.pattern)
+    if run is not None:
+        search = _long_run(run, "s" in test.flags)
+    else:
+        search = re2_searcher(prefix + test.pattern)
     if field is None:
 
         def keyword(view: EventView) -> bool:

@@ -7,6 +7,10 @@ import base64
 import pytest
 from sigma_helpers import SYSMON, check, compile_text, matcher, proc, rule_yaml
 
+from heron.detect.sigma.ir import Leaf, RegexTest
+from heron.detect.sigma.predicates import leaf_predicate, long_run_length, re2_searcher
+from heron.detect.sigma.view import EventView
+
 SECURITY = "security"
 
 
@@ -231,6 +235,38 @@ def test_regex_and_its_flags(modifiers: str, pattern: str, text: str, expected: 
     condition: selection
     """
     assert check(detection, [proc(CommandLine=text)]) == [expected]
+
+
+@pytest.mark.parametrize("flags", ["", "i", "m", "s", "ims"])
+@pytest.mark.parametrize("dot", [".", "(.)", "(?:.)"])
+def test_long_run_regex_is_decided_by_length_as_re2_would(dot: str, flags: str) -> None:
+    """``.{N,}`` is answered by a length test, not RE2 (whose first use builds a DFA state
+    per counted position); the answer must be RE2's on every shape of text."""
+    pattern = dot + "{12,}"
+    assert long_run_length(pattern) == 12
+    texts = [
+        "",
+        "x" * 11,
+        "x" * 12,
+        "x" * 40,
+        "x" * 11 + "\n" + "x" * 11,
+        "x" * 6 + "\n" + "x" * 12,
+        "x" * 12 + "\n",
+        "\n" * 30,
+        "é" * 12,
+        "\r" * 12,
+        "ab\tcd" * 3,
+    ]
+    prefix = f"(?{flags})" if flags else ""
+    reference = re2_searcher(prefix + pattern)
+    ours = leaf_predicate(Leaf("CommandLine", RegexTest(pattern, flags)))
+    for text in texts:
+        assert ours(EventView({"CommandLine": text})) is reference(text), (pattern, flags, text)
+
+
+@pytest.mark.parametrize("pattern", ["x{12,}", ".{12}", ".{1,12}", ".{12,}$", "^.{12,}", ".{,12}"])
+def test_other_counted_patterns_stay_with_re2(pattern: str) -> None:
+    assert long_run_length(pattern) is None
 
 
 def test_regex_backreference_is_a_clean_error() -> None:
