@@ -16,11 +16,11 @@ rule, never its truth.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import ahocorasick
+import re2
 
 from heron.detect.sigma.fieldmap import ECS_FALLBACK
 from heron.detect.sigma.ir import (
@@ -42,12 +42,8 @@ from heron.detect.sigma.ir import (
     TimePartTest,
 )
 from heron.detect.sigma.literals import required_literals
-from heron.detect.sigma.view import (
-    NOT_KEYWORD_SEARCHED,
-    EventView,
-    joined_text,
-    original_as_message,
-)
+from heron.detect.sigma.predicates import re2_searcher
+from heron.detect.sigma.view import EventView
 
 __all__ = ["GroupIndex", "Trigger", "rule_slots", "rule_triggers"]
 
@@ -236,8 +232,6 @@ class _FieldBuild:
 #: command lines), so most events skip the automaton altogether.
 _MEMO_ENTRIES = 4096
 _MEMO_MAX_LEN = 1024
-#: Keyword literals are looked for in every value of an event: a larger memo.
-_KEYWORD_MEMO_ENTRIES = 32768
 
 
 #: What the triggers firing on one value say: positions of single-slot rules that
@@ -271,7 +265,6 @@ class _FieldIndex:
     present: tuple[int, ...]
     numeric: bool
     two: frozenset[int]
-    max_entries: int = _MEMO_ENTRIES
     memo: dict[str, Hits] = field(default_factory=dict)
 
     def keys(self, raw: str) -> Hits:
@@ -304,7 +297,7 @@ class _FieldIndex:
                     out.update(suffix)
         hits = _split_keys(out, self.two)
         if len(raw) <= _MEMO_MAX_LEN:
-            if len(self.memo) >= self.max_entries:
+            if len(self.memo) >= _MEMO_ENTRIES:
                 self.memo.clear()
             self.memo[raw] = hits
         return hits
@@ -338,38 +331,45 @@ def _field_index(build: _FieldBuild, two: frozenset[int]) -> _FieldIndex:
     )
 
 
-def _keyword_hits(
-    fields: Mapping[str, Any], index: _FieldIndex, numbers: bool, acc: _Found
-) -> None:
-    """Add what the keyword literals found in any searchable value of an event say.
+#: Up to this many keyword literals are probed with ``in``; more, with one RE2 pattern.
+_PROBE_BY_IN = 3
 
-    A literal (never holding NUL) is in some value exactly when it is in the values
-    joined by NUL, which is what the keyword predicates search: the two agree.
-    ``numbers`` False: no literal is all digits, so no int's text can hold one.
+
+class _KeywordIndex:
+    """Keyword (field-less) literals, looked for in the event's keyword blob.
+
+    The blob (an ``EventView``'s searchable values, lowercased, joined by NUL) is what
+    the keyword predicates search, so the prefilter agrees with them; it is built once
+    per event and shared by every group and predicate that reads it. Literals are rare
+    in events: one cheap probe (``in``, or an RE2 alternation scanning the bytes)
+    answers "none" for most events, and only a hit walks the automaton to learn which.
+    Before, every value of every routed event went through a per-value memo and the
+    automaton, which cost more than the rest of the group's prefilter.
     """
-    memo = index.memo
-    skip = NOT_KEYWORD_SEARCHED
-    for name, value in fields.items():
-        cls = value.__class__
-        if cls is str:
-            if name in skip:
-                continue
-            hits = memo.get(value)
-            if hits is None:
-                hits = index.keys(value)
-        elif cls is int:
-            if not numbers or name in skip:
-                continue
-            hits = index.keys(str(value))
-        elif value is None or name in skip:
-            continue
+
+    __slots__ = ("_automaton", "_probe", "_two")
+
+    def __init__(
+        self, patterns: dict[str, tuple[set[int], set[int], set[int]]], two: frozenset[int]
+    ) -> None:
+        automaton = _automaton(patterns)
+        assert automaton is not None, "a keyword index needs literals"
+        self._automaton = automaton
+        self._two = two
+        literals = sorted(patterns)
+        if len(literals) <= _PROBE_BY_IN:
+            self._probe: Callable[[str], bool] = lambda blob: any(lit in blob for lit in literals)
         else:
-            hits = index.keys(joined_text(value))
-        if hits is not NO_HITS:
-            acc.add(hits)
-    extra = original_as_message(fields)
-    if extra is not None:
-        acc.add(index.keys(extra))
+            self._probe = re2_searcher("|".join(re2.escape(lit) for lit in literals))
+
+    def hits(self, view: EventView) -> Hits:
+        blob = view.keyword_blob()
+        if not self._probe(blob):
+            return NO_HITS
+        keys: set[int] = set()
+        for _end, entry in self._automaton.iter(blob):
+            keys.update(entry[1])
+        return _split_keys(keys, self._two)
 
 
 class _Found:
@@ -400,10 +400,6 @@ class _Found:
             self.add(index.keys(s))
 
 
-#: Characters of an int's decimal text.
-_INT_TEXT = frozenset("0123456789-")
-
-
 class GroupIndex:
     """Candidate rules (positions in the group) for an event seen through a view."""
 
@@ -412,7 +408,6 @@ class GroupIndex:
         "_by_field",
         "_field_list",
         "_keyword_always",
-        "_keyword_numbers",
         "_keywords",
         "_two_slots",
         "always",
@@ -471,18 +466,10 @@ class GroupIndex:
         self._field_list = tuple(self._by_field.items())
         # Keyword literals go through one automaton per value, remembered per value: the
         # same values (user names, paths, GUIDs of a host) recur from event to event.
-        self._keywords: _FieldIndex | None = None
+        self._keywords = (
+            _KeywordIndex(keyword_patterns, self._two_slots) if keyword_patterns else None
+        )
         self._keyword_always = _split_keys(set(keyword_always), self._two_slots)
-        self._keyword_numbers = any(set(text) <= _INT_TEXT for text in keyword_patterns)
-        if keyword_patterns:
-            self._keywords = _FieldIndex(
-                None,
-                _automaton(keyword_patterns),
-                (),
-                False,
-                self._two_slots,
-                max_entries=_KEYWORD_MEMO_ENTRIES,
-            )
 
     def candidates(self, view: EventView) -> set[int]:
         """Positions of the rules that may match; always includes the unindexed ones."""
@@ -541,7 +528,9 @@ class GroupIndex:
                             if text is not None:
                                 acc.scan(text, by_field[alias])
         if self._keywords is not None:
-            _keyword_hits(fields, self._keywords, self._keyword_numbers, acc)
+            hits = self._keywords.hits(view)
+            if hits is not NO_HITS:
+                acc.add(hits)
         if self._keyword_always is not NO_HITS:
             acc.add(self._keyword_always)
         if first and second:

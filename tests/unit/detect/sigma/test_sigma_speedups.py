@@ -1,5 +1,6 @@
-"""What the matcher's shortcuts must not change: lazy predicates, per-value keyword
-memos, the two-slot prefilter, file discovery order and the cached rule form."""
+"""What the matcher's shortcuts must not change: lazy predicates, the keyword probes
+(``in`` for a few literals, one RE2 pattern for more), the two-slot prefilter, file
+discovery order and the cached rule form."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def _rules() -> list[CompiledRule]:
                 "condition: a and b",
                 rule_id="00000000-0000-0000-0000-00000000000c",
             ),
+            rule_yaml(
+                "keywords:\n    - 'lsadump::'\n    - 'vault::'\n    - 'x.y(z)'\n"
+                "    - 'true'\n    - 'privilege::debug'\ncondition: keywords",
+                logsource="product: windows",
+                rule_id="00000000-0000-0000-0000-00000000000d",
+            ),
         ]
     )
     entry = compile_text(text)
@@ -60,6 +67,11 @@ EVENTS = [
     proc(Image="C:\\x\\a.exe", Data=["x", "y sekurlsa:: z"]),
     # Bookkeeping fields are never searched by keywords.
     {"Channel": SYSMON, "EventID": 1, "event.id": "sekurlsa::", "@timestamp": 31337},
+    # More than three literals: one RE2 probe, its metacharacters escaped.
+    proc(Image="C:\\x\\a.exe", CommandLine="run X.Y(Z) now"),
+    proc(Image="C:\\x\\a.exe", CommandLine="run xay(z) now"),
+    proc(Image="C:\\x\\a.exe", Elevated=True),
+    proc(Image="C:\\x\\a.exe", Data=["a", "PRIVILEGE::Debug"]),
 ]
 EXPECTED = [
     (0, "00000000-0000-0000-0000-00000000000a"),
@@ -67,6 +79,9 @@ EXPECTED = [
     (2, "00000000-0000-0000-0000-00000000000b"),
     (3, "00000000-0000-0000-0000-00000000000c"),
     (6, "00000000-0000-0000-0000-00000000000b"),
+    (8, "00000000-0000-0000-0000-00000000000d"),
+    (10, "00000000-0000-0000-0000-00000000000d"),
+    (11, "00000000-0000-0000-0000-00000000000d"),
 ]
 
 
@@ -95,7 +110,7 @@ def test_lazy_predicate_that_cannot_be_built_is_counted_not_fatal() -> None:
     lazy = SigmaMatcher([bad, *_rules()], checked=True)
     found = [(i, r.id) for i, r in lazy.match_batch(EVENTS)]
     assert found == EXPECTED
-    assert lazy.rule_errors["bad"].count == 6  # every event whose Image ends in a.exe
+    assert lazy.rule_errors["bad"].count == 10  # every event whose Image ends in a.exe
     assert "RE2" in lazy.rule_errors["bad"].last_reason
 
 
