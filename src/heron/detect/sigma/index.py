@@ -464,8 +464,7 @@ class GroupIndex:
                 by_ecs.setdefault(ECS_FALLBACK[fld], []).append(fld)
         self._by_ecs: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_ecs.items()}
         self._field_list = tuple(self._by_field.items())
-        # Keyword literals go through one automaton per value, remembered per value: the
-        # same values (user names, paths, GUIDs of a host) recur from event to event.
+        # Keyword literals: one probe of the event's keyword blob (see _KeywordIndex).
         self._keywords = (
             _KeywordIndex(keyword_patterns, self._two_slots) if keyword_patterns else None
         )
