@@ -220,7 +220,7 @@ class DuckDBStore:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     cur.execute("INSERT INTO events_hot BY NAME SELECT * FROM _heron_batch")
-                    index_batch(cur, "_heron_batch", table.column_names)
+                    index_batch(cur, table)
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")

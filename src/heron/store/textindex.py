@@ -3,7 +3,10 @@
 Scanning the raw text of 10M events takes 1-2 s here, so ``search "needle"`` asks this
 index first. Each appended batch is cut into blocks of ``BLOCK_ROWS`` events; a block
 keeps its time span and a Bloom filter of the trigrams of its lower-cased
-``event.original`` and ``message`` (lower-cased by DuckDB, as the search compares them).
+``event.original`` and ``message``, lower-cased as DuckDB's ``lower`` does, because that is
+how the search compares them. The filters are computed from the appended Arrow table
+itself: ASCII text (nearly all log text) is lower-cased by Arrow, which for ASCII is
+exactly DuckDB's ``lower``; only rows with other characters are lower-cased by DuckDB.
 A needle can be in a block only if all its trigrams are in the block's filter, so the
 search reads only the time spans of the candidate blocks (DuckDB skips the other row
 groups by their @timestamp statistics, in the database and in Parquet files alike).
@@ -31,7 +34,7 @@ STATE = "text_index_state"
 #: Above this share of candidate blocks a plain scan is as fast; the index is not used.
 MAX_CANDIDATE_SHARE = 0.5
 _GOLDEN = np.uint32(2654435761)  # Knuth's multiplicative hash
-_TEXT_COLUMNS = ('"event.original"', "message")
+_TEXT_COLUMNS = ("event.original", "message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +75,7 @@ def _positions(data: np.ndarray, bits: int) -> np.ndarray:
     return (trigrams * _GOLDEN) >> shift
 
 
-def _text_bytes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+def _text_bytes(array: pa.Array) -> np.ndarray:
     array = array.cast(pa.large_string())
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset :][: len(array) + 1]
     data = array.buffers()[2]
@@ -82,33 +84,50 @@ def _text_bytes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
-def index_batch(cur: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> int:
-    """Index the events of the registered relation ``relation`` (with ``columns``).
+def _lowered_parts(cur: duckdb.DuckDBPyConnection, column: pa.ChunkedArray) -> list[pa.Array]:
+    """The column lower-cased as DuckDB does, possibly split in parts (the Bloom filter
+    only needs every trigram of every row, not the rows in order)."""
+    array = column.combine_chunks()
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    # For ASCII, Arrow's ascii_lower and DuckDB's lower agree byte for byte. Rows with
+    # other characters are lower-cased by DuckDB as well (Arrow's utf8_lower follows a
+    # newer Unicode than DuckDB's); their ascii_lower trigrams only add bits.
+    parts = [pc.ascii_lower(array)]
+    other = pc.filter(array, pc.invert(pc.string_is_ascii(array)), null_selection_behavior="drop")
+    if len(other):
+        parts.append(
+            cur.sql("SELECT lower(unnest($1::VARCHAR[]))", params=[other.to_pylist()])
+            .to_arrow_table()
+            .column(0)
+            .combine_chunks()
+        )
+    return parts
+
+
+def index_batch(cur: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
+    """Index the events of ``table`` (being appended in ``cur``'s transaction).
 
     Returns the blocks written. A batch without timestamps cannot be indexed: the index
     is then marked incomplete, and searches scan.
     """
-    if "@timestamp" not in columns:
+    if "@timestamp" not in table.column_names:
         cur.execute(f"UPDATE {STATE} SET complete = false")
         return 0
-    texts_sql = [
-        f"lower({c}) AS t{i}" if c.strip('"') in columns else f"NULL::VARCHAR AS t{i}"
-        for i, c in enumerate(_TEXT_COLUMNS)
-    ]
-    texts = cur.sql(
-        f'SELECT epoch_ns("@timestamp") AS ts, {", ".join(texts_sql)} FROM {relation}'
-    ).to_arrow_table()
+    names = [name for name in _TEXT_COLUMNS if name in table.column_names]
     rows: list[tuple[int, int, int, bytes]] = []
-    for start in range(0, texts.num_rows, BLOCK_ROWS):
-        block = texts.slice(start, BLOCK_ROWS)
-        bits = _bits_for(block.num_rows)
-        present = np.zeros(bits, dtype=bool)
-        for i in range(len(_TEXT_COLUMNS)):
-            present[_positions(_text_bytes(block.column(f"t{i}")), bits)] = True
-        span = pc.min_max(block.column("ts"))
+    for start in range(0, table.num_rows, BLOCK_ROWS):
+        block = table.slice(start, BLOCK_ROWS)
+        stamps = block.column("@timestamp").cast(pa.timestamp("ns")).cast(pa.int64())
+        span = pc.min_max(stamps)
         first, last = span["min"].as_py(), span["max"].as_py()
         if first is None:
             continue
+        bits = _bits_for(block.num_rows)
+        present = np.zeros(bits, dtype=bool)
+        for name in names:
+            for part in _lowered_parts(cur, block.column(name)):
+                present[_positions(_text_bytes(part), bits)] = True
         rows.append((first, last, block.num_rows, np.packbits(present).tobytes()))
     if rows:
         cur.executemany(

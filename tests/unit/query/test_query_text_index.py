@@ -95,3 +95,25 @@ def test_a_batch_without_timestamps_turns_the_index_off(store: DuckDBStore) -> N
 
     store.append(pa.table({"event.id": ["x"], "event.original": ["xq9-beacon-77"]}))
     assert candidate_spans(store.connection(), "xq9-beacon-77").spans is None
+
+
+# Characters whose lower case is not ASCII lower-casing: DuckDB lower-cases U+0130 and
+# the Kelvin sign to ASCII letters, Ä to a two-byte letter, and leaves U+1C89 as it is
+# (Arrow's newer Unicode tables would lower-case it to U+1C8A).
+UNICODE_NEEDLES = ("i̇stanbul-gate".replace("i̇", "İ"), "ÄRGER-7", "9\u212aelvin", "x\u1c89y-z")
+
+
+@pytest.mark.parametrize("needle", UNICODE_NEEDLES)
+def test_non_ascii_text_is_indexed_as_duckdb_lowers_it(store: DuckDBStore, needle: str) -> None:
+    day = 5
+    batch = events(day, 3000).events
+    batch[1234]["event.original"] += " " + needle
+    batch[2345]["message"] = f"user {needle.upper()} logged on"
+    store.append(EventBatch(batch))
+    (lowered,) = store.connection().execute("SELECT lower(?)", [needle]).fetchall()[0]
+    for asked in (needle, lowered, needle.upper()):
+        spans = candidate_spans(store.connection(), asked).spans
+        assert spans is not None and len(spans) == 1, asked
+        result = execute(store, f'search "{asked}" | project event.id')
+        found = sorted(result.table.column("event.id").to_pylist())
+        assert found == sorted({f"d{day}-1234", f"d{day}-2345"}), (asked, found)
