@@ -40,8 +40,10 @@ class RuleMatcher(Protocol):
     ) -> Sequence[tuple[int, CompiledRule]]: ...
 
 
-def single_detection(rule: CompiledRule, event: Mapping[str, Any]) -> Detection:
-    """The detection of one rule on one event."""
+def single_detection(
+    rule: CompiledRule, event: Mapping[str, Any], entities: dict[str, str] | None = None
+) -> Detection:
+    """The detection of one rule on one event (``entities``: the event's, if known)."""
     ts = event.get("@timestamp")
     eid = event.get("event.id")
     return Detection(
@@ -51,7 +53,7 @@ def single_detection(rule: CompiledRule, event: Mapping[str, Any]) -> Detection:
         timestamp=ts if isinstance(ts, int) else 0,
         event_ids=(eid,) if isinstance(eid, str) else (),
         tags=rule.tags,
-        entities=entities_of(event),
+        entities=entities_of(event) if entities is None else entities,
     )
 
 
@@ -135,9 +137,13 @@ class DetectionEngine:
 
         Stateless: worker processes run this; ``correlate`` then runs where the state is.
         """
-        found = [
-            single_detection(rule, events[i]) for i, rule in self.detectors.match_batch(events)
-        ]
+        found: list[Detection] = []
+        entities: dict[int, dict[str, str]] = {}  # per event: several rules may match it
+        for i, rule in self.detectors.match_batch(events):
+            event = events[i]
+            if i not in entities:
+                entities[i] = entities_of(event)
+            found.append(single_detection(rule, event, entities[i]))
         for detector in self.extra:
             found.extend(detector.detect(events))
         return found
