@@ -89,10 +89,18 @@ class EventView:
         if cached is not _MISSING:
             return cast(Text, cached)
         value = self.fields.get(name)
+        text: Text
         if value.__class__ is str:
-            text: Text = value.lower()
+            text = value.lower()
         elif value is None and name not in ECS_FALLBACK:
             text = None
+        elif value.__class__ is list:
+            # A list of texts (event.category, related.ip) without two generator passes;
+            # any other item (a number, None) raises and takes the general path.
+            try:
+                text = tuple(map(str.lower, value))
+            except TypeError:
+                text = _lower(self.text(name))
         else:
             text = _lower(self.text(name))
         self._lower[name] = text

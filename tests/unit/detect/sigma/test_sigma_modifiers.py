@@ -477,6 +477,27 @@ def test_list_valued_fields_match_any_element() -> None:
     assert check(detection, events, logsource=ls) == [True, False, False]
 
 
+def test_lists_mixing_texts_with_other_values_match_as_text() -> None:
+    detection = """
+    selection:
+        Data|endswith: '=powershell'
+        Code: '42'
+    condition: selection
+    """
+    ls = "product: windows\n    category: ps_classic_start"
+
+    def event(data: list[object], code: list[object]) -> dict[str, object]:
+        return {"Channel": "Windows PowerShell", "EventID": 400, "Data": data, "Code": code}
+
+    events = [
+        event([None, 7, "HostApplication=PowerShell"], [42]),
+        event(["HostApplication=PowerShell", True], [None, "42"]),
+        event(["HostApplication=PowerShell"], [4.2, 420]),
+        event([None, 7], [42]),
+    ]
+    assert check(detection, events, logsource=ls) == [True, True, False, False]
+
+
 def test_expand_with_defined_placeholder_values() -> None:
     detection = """
     selection:
