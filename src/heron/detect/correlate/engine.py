@@ -21,12 +21,14 @@ from typing import Any
 
 from heron.detect.base import Detection
 from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError, CorrelationType
+from heron.detect.correlate.spill import SpilledRuns
 from heron.detect.correlate.state import CorrelationStateFile, SavedState
 from heron.detect.correlate.window import (
     Contribution,
     CorrelationWindow,
     Firing,
     WindowChanges,
+    application_order,
 )
 from heron.detect.sigma.fieldmap import ECS_FALLBACK, ENTITY_FIELDS, entities_of
 from heron.model.event import Event
@@ -128,6 +130,7 @@ class CorrelationStats:
     ungrouped: int
     pending: int
     groups: int
+    spilled: int = 0  # held matches a bulk load wrote to disk (see ``hold``)
 
 
 class CorrelationEngine:
@@ -165,10 +168,14 @@ class CorrelationEngine:
         # time past every match of the next ones, and they would all be late. Held
         # matches are saved at ``flush``, not after every batch: a load that crashes
         # keeps its events but not the correlations it held (``rules backtest`` redoes
-        # them). Past ``hold_limit`` held matches, memory wins: event time moves on as
-        # in a live stream, and what arrives behind it counts as late.
+        # them). Past ``hold_limit`` held matches, they are written to disk as sorted
+        # runs (``spill.py``) and merged back in at ``flush``.
         self.hold = False
         self.hold_limit = HOLD_LIMIT
+        spill_parent = state_file.path.parent if state_file is not None else None
+        if spill_parent is not None:
+            SpilledRuns.sweep(spill_parent)
+        self._spilled = SpilledRuns(spill_parent)
         self.late: Counter[str] = Counter()
         self.ungrouped = 0
         self._dirty = False
@@ -244,7 +251,9 @@ class CorrelationEngine:
         if newest != self.watermark:
             self.watermark = newest
             self._dirty = True
-        if self.hold and self._held() <= self.hold_limit:
+        if self.hold:
+            if self._held() > self.hold_limit:
+                self._spill()
             return []
         out: list[Detection] = []
         if newest is not None:
@@ -254,6 +263,16 @@ class CorrelationEngine:
 
     def _held(self) -> int:
         return sum(len(w.pending) for w in self.windows.values())
+
+    def _spill(self) -> None:
+        """Write every window's held matches to disk, sorted, and forget them here."""
+        for rule_id, window in self.windows.items():
+            if window.pending:
+                window.pending.sort(key=application_order)
+                self._spilled.write(rule_id, window.pending)
+                window.pending = []
+                # Unsaved: held matches are saved only at flush, applied by then.
+                window.changes.new_pending = []
 
     def flush(self, *, final: bool = False) -> list[Detection]:
         """Apply every pending match: the input has ended for now.
@@ -301,13 +320,17 @@ class CorrelationEngine:
         if not final and self.frontier is not None and frontier <= self.frontier:
             return []
         out: list[Detection] = []
+        spilled = self._spilled
         for rule in self.rules:  # children before the correlations they feed
-            firings = self.windows[rule.id].advance(frontier, final=final)
+            runs = spilled.take(rule.id) if spilled else []
+            firings = self.windows[rule.id].advance(frontier, final=final, spilled=runs)
             for firing in firings:
                 detection = self._detection(rule, firing)
                 out.append(detection)
                 if rule.id in self.feeds:
                     self._feed(detection, None)
+        if spilled.folder is not None and not spilled:
+            spilled.close()  # every run was merged in
         if self.frontier is None or frontier > self.frontier:
             self.frontier = frontier
         if out or final:
@@ -343,6 +366,7 @@ class CorrelationEngine:
             ungrouped=self.ungrouped,
             pending=sum(len(w.pending) for w in self.windows.values()),
             groups=sum(len(w.groups) for w in self.windows.values()),
+            spilled=self._spilled.written,
         )
 
     def restore(self, saved: SavedState) -> None:

@@ -140,16 +140,19 @@ class CorrelationStateFile:
                 if reset or change.cleared:
                     db.execute("DELETE FROM groups WHERE corr = ?", [corr])
                     db.execute("DELETE FROM pending WHERE corr = ?", [corr])
+                elif change.rewrite:
+                    db.execute("DELETE FROM groups WHERE corr = ?", [corr])
                 db.execute("INSERT OR REPLACE INTO windows VALUES (?, ?)", [corr, fingerprint])
                 db.executemany(
                     "DELETE FROM groups WHERE corr = ? AND grp = ?",
                     [(corr, _key(g)) for g in change.removed],
                 )
+                written = groups if change.rewrite else change.dirty
                 db.executemany(
                     "INSERT OR REPLACE INTO groups VALUES (?, ?, ?)",
                     [
                         (corr, _key(g), orjson.dumps(groups[g].to_json()).decode())
-                        for g in change.dirty
+                        for g in written
                         if g in groups
                     ],
                 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,9 +32,14 @@ __all__ = [
     "GroupKey",
     "GroupState",
     "WindowChanges",
+    "application_order",
 ]
 
 GroupKey = tuple[str, ...]
+#: Matches applied between two prunings when merging runs from disk.
+MERGE_STEP = 10_000
+#: Removed groups remembered for the next save before it rewrites all groups instead.
+MAX_TRACKED_REMOVALS = 100_000
 
 
 class Contribution(NamedTuple):
@@ -59,7 +64,8 @@ class Contribution(NamedTuple):
         return cls(int(ts), int(step), tuple(ids), value, dict(entities))
 
 
-def _application_order(item: tuple[GroupKey, Contribution]) -> tuple[Any, ...]:
+def application_order(item: tuple[GroupKey, Contribution]) -> tuple[Any, ...]:
+    """The order pending matches are applied in: event time, rule position, event ids."""
     group, c = item
     return (c.ts, c.step, c.event_ids, group)
 
@@ -152,27 +158,82 @@ class CorrelationWindow:
         self.pending.append((group, contribution))
         self.changes.new_pending.append((group, contribution))
 
-    def advance(self, frontier: int, *, final: bool = False) -> list[Firing]:
-        """Apply every pending match older than ``frontier``; ``final`` closes all windows."""
-        firings: list[Firing] = []
+    def advance(
+        self,
+        frontier: int,
+        *,
+        final: bool = False,
+        spilled: Sequence[Iterator[tuple[GroupKey, Contribution]]] = (),
+    ) -> list[Firing]:
+        """Apply every pending match older than ``frontier``; ``final`` closes all windows.
+
+        ``spilled``: more pending matches, each reader in application order (runs a
+        bulk load wrote to disk); they are merged in as they are read.
+        """
         # Sorted in application order, the ready matches are a prefix; what stays
         # behind is sorted already, so the next sort mostly merges the new matches in.
-        self.pending.sort(key=_application_order)
+        self.pending.sort(key=application_order)
+        if spilled:
+            return self._advance_merged(frontier, final, spilled)
         if final:
             ready, self.pending = self.pending, []
         else:
             cut = bisect.bisect_left(self.pending, frontier, key=_pending_ts)
             ready, self.pending = self.pending[:cut], self.pending[cut:]
-        if ready:
-            for group, contribution in ready:
-                state = self.groups.get(group)
-                if state is None:
-                    state = self.groups[group] = GroupState()
-                else:
-                    self.groups.move_to_end(group)
-                state.last = max(state.last, contribution.ts)
-                self.changes.touch(group)
-                firings.extend(self._apply(group, state, contribution))
+        firings = self._apply_all(ready)
+        firings.extend(self._move_to(frontier, final))
+        return firings
+
+    def _advance_merged(
+        self,
+        frontier: int,
+        final: bool,
+        spilled: Sequence[Iterator[tuple[GroupKey, Contribution]]],
+    ) -> list[Firing]:
+        firings: list[Firing] = []
+        memory, self.pending = self.pending, []
+        in_memory = {id(item) for item in memory}
+        batch: list[tuple[GroupKey, Contribution]] = []
+        later: list[tuple[GroupKey, Contribution]] = []
+        for item in heapq.merge(memory, *spilled, key=application_order):
+            ts = item[1].ts
+            if not final and ts >= frontier:
+                later.append(item)
+                continue
+            if len(batch) >= MERGE_STEP and ts > batch[-1][1].ts:
+                # Every match applied so far is older than this one: what an advance to
+                # its time would do, so windows that ended close and idle groups go now
+                # (memory stays bounded however long the merged runs are).
+                firings.extend(self._apply_all(batch))
+                batch = []
+                if self.decide_at_close:
+                    firings.extend(self._close_due(ts, False))
+                self._prune(ts)
+            batch.append(item)
+        firings.extend(self._apply_all(batch))
+        self.pending = later
+        # Spilled matches left out of ``changes`` (see the engine's ``_spill``): those
+        # still pending must reach the next save.
+        self.changes.new_pending.extend(item for item in later if id(item) not in in_memory)
+        firings.extend(self._move_to(frontier, final))
+        return firings
+
+    def _apply_all(self, ready: list[tuple[GroupKey, Contribution]]) -> list[Firing]:
+        firings: list[Firing] = []
+        for group, contribution in ready:
+            state = self.groups.get(group)
+            if state is None:
+                state = self.groups[group] = GroupState()
+            else:
+                self.groups.move_to_end(group)
+            state.last = max(state.last, contribution.ts)
+            self.changes.touch(group)
+            firings.extend(self._apply(group, state, contribution))
+        return firings
+
+    def _move_to(self, frontier: int, final: bool) -> list[Firing]:
+        """Close what ended before ``frontier`` and forget idle groups (``final``: all)."""
+        firings: list[Firing] = []
         if self.decide_at_close:
             firings.extend(self._close_due(frontier, final))
         if final:
@@ -324,14 +385,24 @@ class WindowChanges:
     processed_below: int | None = None
     #: Everything went (a final flush).
     cleared: bool = False
+    #: Too many groups changed to track one by one (a long bulk load between two
+    #: saves): the next save writes every group anew.
+    rewrite: bool = False
 
     def touch(self, group: GroupKey) -> None:
-        self.dirty.add(group)
-        self.removed.discard(group)
+        if not self.rewrite:
+            self.dirty.add(group)
+            self.removed.discard(group)
 
     def remove(self, group: GroupKey) -> None:
+        if self.rewrite:
+            return
         self.removed.add(group)
         self.dirty.discard(group)
+        if len(self.removed) > MAX_TRACKED_REMOVALS:
+            self.rewrite = True
+            self.removed.clear()
+            self.dirty.clear()
 
     def __bool__(self) -> bool:
         return bool(
@@ -340,4 +411,5 @@ class WindowChanges:
             or self.new_pending
             or self.processed_below is not None
             or self.cleared
+            or self.rewrite
         )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from corr_helpers import T0, Match, S, rule, run, summary
 
 from heron.detect.base import Detection
+from heron.detect.correlate import spill, window
 from heron.detect.correlate.engine import CorrelationEngine
 from heron.detect.correlate.rules import CorrelationRule
+from heron.detect.correlate.spill import SPILL_PREFIX
 from heron.detect.correlate.state import CorrelationStateError, CorrelationStateFile
 
 LATENESS = 120 * S
@@ -108,15 +113,99 @@ def test_a_held_bulk_load_finds_what_one_ordered_stream_finds(tmp_path: Path) ->
     assert held.stats().late == 0
 
 
-def test_a_hold_past_its_limit_moves_on_as_a_stream() -> None:
+@pytest.mark.parametrize("step", [10_000, 7])
+@pytest.mark.parametrize("final", [True, False])
+def test_a_hold_past_its_limit_spills_to_disk_and_finds_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int, final: bool
+) -> None:
+    # A small merge step prunes idle groups (and closes ended windows) between merged
+    # matches, as a long load does; the result must not change.
+    monkeypatch.setattr(window, "MERGE_STEP", step)
     matches = stream(3)
-    held = CorrelationEngine(rules(), lateness_ns=LATENESS)
+    expected = summary(
+        run(CorrelationEngine(rules(), lateness_ns=LATENESS), [matches], final=final)
+    )
+    state = CorrelationStateFile.in_data_dir(tmp_path)
+    held = CorrelationEngine(rules(), lateness_ns=LATENESS, state_file=state)
     held.hold, held.hold_limit = True, 50
-    run(held, _files_one_after_another(matches))
-    assert held.stats().late > 0  # the second file came behind the released frontier
+    found: list[Detection] = []
+    for batch in _files_one_after_another(matches):
+        for i in range(0, len(batch), 40):
+            part = batch[i : i + 40]
+            found.extend(held.detect([m.event for m in part], [m.detection for m in part]))
+    assert found == []
+    runs = list(state.path.parent.glob(f"{SPILL_PREFIX}*/*.jsonl"))
+    assert runs, "nothing was written to disk"
+    assert held.stats().pending <= 50 + 40
+    found.extend(held.flush(final=final))
+    assert summary(found) == expected
+    stats = held.stats()
+    assert stats.late == 0 and stats.spilled >= len(matches) - 90
+    assert not list(state.path.parent.glob(f"{SPILL_PREFIX}*"))
 
 
-def test_state_survives_a_restart(tmp_path: Path) -> None:
+def test_a_hold_ended_early_continues_as_a_stream_and_survives_a_restart(
+    tmp_path: Path,
+) -> None:
+    matches = stream(4)
+    expected = summary(in_order(matches))
+    state = CorrelationStateFile.in_data_dir(tmp_path)
+    engine = CorrelationEngine(rules(), lateness_ns=LATENESS, state_file=state)
+    engine.hold, engine.hold_limit = True, 20
+    found: list[Detection] = []
+    batches = [matches[i : i + 25] for i in range(0, len(matches), 25)]
+    for batch in batches[:6]:
+        found.extend(engine.detect([m.event for m in batch], [m.detection for m in batch]))
+    assert engine.stats().spilled > 0
+    engine.hold = False  # the runs are merged at the next batch, not only at a flush
+    # One match: the spilled ones of its last lateness stay pending after the merge.
+    one = batches[6][:1]
+    found.extend(engine.detect([m.event for m in one], [m.detection for m in one]))
+    assert engine.stats().pending > 1
+    del engine  # a restart: only the saved state remains
+    engine = CorrelationEngine(rules(), lateness_ns=LATENESS, state_file=state)
+    found.extend(run(engine, [batches[6][1:], *batches[7:]]))
+    assert summary(found) == expected
+    assert engine.stats().late == 0
+
+
+def test_many_runs_of_one_rule_are_merged_into_few_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spill, "MAX_RUNS", 3)
+    matches = stream(5)
+    expected = summary(in_order(matches))
+    held = CorrelationEngine(rules(), lateness_ns=LATENESS)  # no state: the system temp
+    held.hold, held.hold_limit = True, 5
+    for i in range(0, len(matches), 10):
+        part = matches[i : i + 10]
+        held.detect([m.event for m in part], [m.detection for m in part])
+    folder = held._spilled.folder
+    assert folder is not None and len(list(folder.iterdir())) <= 3 * len(held.windows)
+    assert summary(held.flush(final=True)) == expected
+    assert not folder.exists()
+
+
+def test_runs_left_by_a_crashed_load_are_removed(tmp_path: Path) -> None:
+    state = CorrelationStateFile.in_data_dir(tmp_path)
+    state.path.parent.mkdir(parents=True, exist_ok=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = state.path.parent / f"{SPILL_PREFIX}{dead.pid}-abc"
+    left.mkdir()
+    (left / "1.jsonl").write_text("[]\n")
+    mine = state.path.parent / f"{SPILL_PREFIX}{os.getpid()}-def"
+    mine.mkdir()
+    CorrelationEngine(rules(), state_file=state)
+    assert not left.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("tracked", [100_000, 0])
+def test_state_survives_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracked: int
+) -> None:
+    # With no removal tracked, every save rewrites all groups instead of deleting some.
+    monkeypatch.setattr(window, "MAX_TRACKED_REMOVALS", tracked)
     matches = stream(3)
     batches = shuffled_batches(matches, random.Random(7))
     expected = summary(in_order(matches))
