@@ -1,8 +1,8 @@
 """Ingest throughput: `heron ingest` end to end on a generated mixed corpus, and on EVTX.
 
 Prints one JSON object:
-  {"mixed": {"lines", "events", "failed", "seconds", "events_per_s", "peak_rss_mib",
-             "cpu_seconds", "cpu_s_per_100k_events"},
+  {"mixed": {"lines", "files", "events", "failed", "seconds", "events_per_s",
+             "peak_rss_mib", "cpu_seconds", "cpu_s_per_100k_events", "correlation_late"},
    "evtx": {"records", "events", "seconds", "records_per_s", "peak_rss_mib"} | null,
    "evtx_sustained": {... the same, "repeats"} | null}
 
@@ -12,8 +12,12 @@ much as the records. ``evtx_sustained`` reads the same files ``--evtx-repeat`` t
 (through symbolic links in a temporary folder), which is the rate of a large EVTX load
 (and large enough that ``heron ingest`` uses its worker processes).
 
+``--files N`` writes the mixed corpus as N files that each span the whole period, read
+one after another; ``correlation_late`` then shows whether correlation saw them in
+event time (0) or dropped matches that arrived behind it.
+
 Usage: python benchmarks/ingest.py [--lines 1000000] [--out bench-out/ingest]
-                                   [--workers N] [--no-evtx] [--evtx-repeat 12]
+                                   [--workers N] [--no-evtx] [--evtx-repeat 12] [--files 1]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -266,17 +271,31 @@ def main() -> None:
     parser.add_argument(
         "--evtx-repeat", type=int, default=12, help="passes over the EVTX files (sustained rate)"
     )
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=1,
+        help="split the mixed corpus into N files that each span the whole period",
+    )
     args = parser.parse_args()
     extra = ["--no-detect"] if args.no_detect else []
     if args.workers is not None:
         extra += ["--workers", str(args.workers)]
 
     # v2: the sshd lines vary (v1 made every one a failed password, by a modulo slip).
-    corpus = args.out / f"mixed-v2-{args.lines}.log"
-    if not corpus.exists():
-        generate(corpus, args.lines)
-    mixed = run_ingest(args.out / "data-mixed", [corpus], extra)
+    corpus: list[Path] = []
+    for k in range(args.files):
+        part = "" if args.files == 1 else f"-{k + 1}of{args.files}"
+        path = args.out / f"mixed-v2-{args.lines}{part}.log"
+        if not path.exists():
+            # Each file covers the same period (its own seed): a load of files from
+            # several hosts, which correlation must see in event time, not file order.
+            generate(path, args.lines // args.files, seed=7 + k)
+        corpus.append(path)
+    mixed = run_ingest(args.out / "data-mixed", corpus, extra)
     mixed["lines"] = args.lines
+    mixed["files"] = args.files
+    mixed["correlation_late"] = correlation_late(args.out / "data-mixed")
     mixed["events_per_s"] = round(int(mixed["events"]) / float(mixed["seconds"]), 1)  # type: ignore[arg-type]
 
     evtx: dict[str, object] | None = None
@@ -304,6 +323,16 @@ def main() -> None:
             }
         )
     )
+
+
+def correlation_late(data_dir: Path) -> int | None:
+    """Matches the load's correlation counted as late (from its saved state)."""
+    path = data_dir / "state" / "correlation.sqlite"
+    if not path.exists():
+        return None
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'late'").fetchone()
+    return sum(json.loads(row[0]).values()) if row else 0
 
 
 def _repeated(source: Path, into: Path, times: int) -> Path:

@@ -5,10 +5,11 @@ Each phase sends N syslog lines as fast as the clients can and times until the l
 one is committed (Heron: the source's ``parsed`` counter; rsyslog: the last line in its
 output file). Before the first phase, Heron is sent ``WARM_UP_LINES`` other lines and
 waits for them: ``heron serve`` starts its worker processes on the first large batch,
-and that one-off start (about 1.5 CPU-s: imports and the rule set, per worker) is not
-the sustained rate the phases measure. The figure is Heron's rate over rsyslog's. An overload phase then drives
-Heron with ten times the connections of the sustained phases (TCP and HEC) plus a UDP
-flood, and reports the server's peak RSS and the UDP drops counted.
+and that one-off start (about 1.5 CPU-s here: imports, and each worker's rule set) is not
+the sustained rate the phases measure. The figure is Heron's rate over rsyslog's. An
+overload phase then drives Heron with ten times the connections of the sustained phases
+(TCP and HEC) plus a UDP flood, and reports the server's peak RSS and the UDP drops
+counted.
 
 Prints one JSON object:
   {"lines", "cores", "heron_tcp": {"events", "seconds", "events_per_s"},
