@@ -304,3 +304,28 @@ def test_a_small_load_of_old_days_stays_hot_until_retention(tmp_path: Path, data
     with store_of(data_dir) as store:
         stats = store.stats()
         assert {p.location for p in stats.partitions} == {"parquet"} and stats.events == 5
+
+
+def test_a_load_older_than_the_correlation_state_says_what_was_not_correlated(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    def failures(day: int) -> Path:
+        path = tmp_path / f"auth-{day}.log"
+        path.write_text(
+            "".join(
+                f"Jun {day:2d} 10:00:{s:02d} web01 sshd[1201]: Failed password for root "
+                f"from 203.0.113.9 port {50000 + s} ssh2\n"
+                for s in range(8)
+            )
+        )
+        return path
+
+    newer = heron("ingest", "--year", "2025", str(failures(10)), data_dir=data_dir)
+    assert newer.returncode == 0, newer.stderr
+    assert "correlation skipped" not in newer.stderr
+    alerts = heron("alerts", "--format", "json", data_dir=data_dir)
+    assert "Failed Logon Burst" in alerts.stdout
+    older = heron("ingest", "--year", "2025", str(failures(1)), data_dir=data_dir)
+    assert older.returncode == 0, older.stderr
+    # Eight failures, each feeding three correlations (burst, brute force, spraying).
+    assert "correlation skipped 24 matches" in " ".join(older.stderr.split()), older.stderr

@@ -102,10 +102,13 @@ def ingest(
         with open_node(
             Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect, bulk=True
         ) as node:
-            if node.detector is not None and node.detector.correlation is not None:
+            correlation = node.detector.correlation if node.detector is not None else None
+            late_before = 0
+            if correlation is not None:
                 # Files are read one after another, not interleaved in event time:
                 # correlations run over the whole input when it ends (finish_ingest).
-                node.detector.correlation.hold = True
+                correlation.hold = True
+                late_before = correlation.stats().late
             tune_for_bulk()
             pipeline = Pipeline(
                 node.store,
@@ -150,6 +153,16 @@ def ingest(
                     if pool is not None:
                         pool.close()
             summary.detections += node.finish_ingest()
+            # The engine may have been swapped for a new one (rules changed meanwhile).
+            correlation = node.detector.correlation if node.detector is not None else None
+            late = correlation.stats().late - late_before if correlation is not None else 0
+            if late > 0:
+                summary.messages.append(
+                    f"correlation skipped {late:,} matches (counted once per correlation "
+                    "they feed) older than what it had already processed in this data "
+                    "directory ('heron rules backtest RULE --since …' runs a rule over "
+                    "stored events)"
+                )
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     for message in summary.messages:
