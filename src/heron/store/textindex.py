@@ -84,24 +84,35 @@ def _text_bytes(array: pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
 
 
-def _lowered_parts(cur: duckdb.DuckDBPyConnection, column: pa.ChunkedArray) -> list[pa.Array]:
-    """The column lower-cased as DuckDB does, possibly split in parts (the Bloom filter
-    only needs every trigram of every row, not the rows in order)."""
-    array = column.combine_chunks()
-    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
-        array = array.cast(pa.string())
-    # For ASCII, Arrow's ascii_lower and DuckDB's lower agree byte for byte. Rows with
-    # other characters are lower-cased by DuckDB as well (Arrow's utf8_lower follows a
-    # newer Unicode than DuckDB's); their ascii_lower trigrams only add bits.
-    parts = [pc.ascii_lower(array)]
-    other = pc.filter(array, pc.invert(pc.string_is_ascii(array)), null_selection_behavior="drop")
-    if len(other):
-        parts.append(
-            cur.sql("SELECT lower(unnest($1::VARCHAR[]))", params=[other.to_pylist()])
-            .to_arrow_table()
-            .column(0)
-            .combine_chunks()
-        )
+def _lowered_parts(
+    cur: duckdb.DuckDBPyConnection, columns: list[pa.ChunkedArray]
+) -> list[pa.Array]:
+    """The columns' text lower-cased as DuckDB does, in parts (the Bloom filter needs
+    every trigram of every row, not the rows in order or apart)."""
+    parts: list[pa.Array] = []
+    others: list[pa.Array] = []
+    for column in columns:
+        array = column.combine_chunks()
+        if not pa.types.is_string(array.type):
+            array = array.cast(pa.string())
+        # For ASCII, Arrow's ascii_lower and DuckDB's lower agree byte for byte; rows
+        # with other characters are lower-cased by DuckDB (Arrow's utf8_lower follows
+        # a newer Unicode than DuckDB's and differs on some letters).
+        ascii_rows = pc.string_is_ascii(array)
+        if pc.all(ascii_rows).as_py() is not False:  # every row ASCII (or null)
+            parts.append(pc.ascii_lower(array))
+            continue
+        plain = pc.filter(array, ascii_rows, null_selection_behavior="drop")
+        if len(plain):
+            parts.append(pc.ascii_lower(plain))
+        others.append(pc.filter(array, pc.invert(ascii_rows), null_selection_behavior="drop"))
+    if others:
+        cur.register("_heron_text", pa.table({"t": pa.concat_arrays(others)}))
+        try:
+            lowered = cur.sql("SELECT lower(t) FROM _heron_text").to_arrow_table()
+        finally:
+            cur.unregister("_heron_text")
+        parts.append(lowered.column(0).combine_chunks())
     return parts
 
 
@@ -125,9 +136,8 @@ def index_batch(cur: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
             continue
         bits = _bits_for(block.num_rows)
         present = np.zeros(bits, dtype=bool)
-        for name in names:
-            for part in _lowered_parts(cur, block.column(name)):
-                present[_positions(_text_bytes(part), bits)] = True
+        for part in _lowered_parts(cur, [block.column(name) for name in names]):
+            present[_positions(_text_bytes(part), bits)] = True
         rows.append((first, last, block.num_rows, np.packbits(present).tobytes()))
     if rows:
         cur.executemany(
