@@ -344,8 +344,12 @@ def main() -> None:
     args = parser.parse_args()
 
     lines = make_lines(args.lines)
-    result: dict = {"lines": args.lines, "cores": os.cpu_count(), "detect": args.detect}
-    result["warm_up_lines"] = WARM_UP_LINES
+    result: dict = {
+        "lines": args.lines,
+        "cores": os.cpu_count(),
+        "detect": args.detect,
+        "warm_up_lines": WARM_UP_LINES,
+    }
     with tempfile.TemporaryDirectory(prefix="heron-bench-") as tmp:
         workdir = Path(tmp)
         if not args.skip_rsyslog:

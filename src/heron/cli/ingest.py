@@ -153,8 +153,6 @@ def ingest(
                     if pool is not None:
                         pool.close()
             summary.detections += node.finish_ingest()
-            # The engine may have been swapped for a new one (rules changed meanwhile).
-            correlation = node.detector.correlation if node.detector is not None else None
             late = correlation.stats().late - late_before if correlation is not None else 0
             if late > 0:
                 summary.messages.append(
