@@ -12,6 +12,8 @@ from enum import Enum
 
 import pyarrow as pa
 
+from heron.model.arrowsetup import skip_pandas_probe
+
 __all__ = [
     "CORE_FIELDS",
     "EXTRA_COLUMN",
@@ -19,6 +21,9 @@ __all__ = [
     "FieldKind",
     "arrow_schema",
 ]
+
+# Every module that turns events into Arrow imports this one first.
+skip_pandas_probe()
 
 
 class FieldKind(Enum):
