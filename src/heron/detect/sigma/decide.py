@@ -227,6 +227,14 @@ def referenced_fields(node: Node) -> tuple[str, ...] | None:
 #: Results remembered per memoized rule, and the longest text value used as a key.
 _MEMO_ENTRIES = 2048
 _MEMO_MAX_TEXT = 4096
+#: The memo is judged every ``_MEMO_TRIAL`` lookups: when fewer than one in
+#: ``_MEMO_MIN_HIT_RATIO`` hit, it is set aside for ``_MEMO_PAUSE`` decisions (a rule
+#: reading values unique to each event, a command line with a fresh GUID, pays for the
+#: key, the lookup and the insert on every event and never gets an answer back), then
+#: tried again from empty, since what a stream repeats changes.
+_MEMO_TRIAL = 512
+_MEMO_MIN_HIT_RATIO = 5
+_MEMO_PAUSE = 16_384
 _NOT_SEEN: Any = object()
 
 
@@ -236,29 +244,54 @@ def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
     A predicate is a pure function of the fields it reads, and field values repeat
     (the same command lines, the same binaries), so an expensive rule (regexes) is
     decided once per distinct value. Only text (or absent) values make keys; long
-    texts are not kept.
+    texts are not kept. A memo that rarely hits is paused (see ``_MEMO_TRIAL``).
     """
     memo: dict[Any, bool] = {}
+    lookups = hits = paused = 0
+    one = fields[0] if len(fields) == 1 else None
 
     def remember(key: Any, view: EventView) -> bool:
+        nonlocal lookups, hits, paused
         result = pred(view)
-        if not any(v is not None and len(v) > _MEMO_MAX_TEXT for v in key):
+        if one is not None:
+            keep = key is None or len(key) <= _MEMO_MAX_TEXT
+        else:
+            keep = not any(v is not None and len(v) > _MEMO_MAX_TEXT for v in key)
+        if keep:
             if len(memo) >= _MEMO_ENTRIES:
                 memo.clear()
             memo[key] = result
+        if lookups >= _MEMO_TRIAL:
+            if hits * _MEMO_MIN_HIT_RATIO < lookups:
+                paused = _MEMO_PAUSE
+                memo.clear()
+            lookups = hits = 0
         return result
 
     def decide(view: EventView) -> bool:
-        get = view.get
-        values = [get(f) for f in fields]
-        for value in values:
-            # Only text keys: 1, 1.0 and True are equal as dict keys but not as Sigma values.
-            if value is not None and value.__class__ is not str:
+        nonlocal lookups, hits, paused
+        if paused:
+            paused -= 1
+            return pred(view)
+        key: Any
+        if one is not None:
+            # One field (the common case): the value itself is the key.
+            key = view.get(one)
+            if key is not None and key.__class__ is not str:
                 return pred(view)
-        key = tuple(values)
+        else:
+            get = view.get
+            values = [get(f) for f in fields]
+            for value in values:
+                # Only text keys: 1, 1.0 and True are equal as dict keys, not as Sigma values.
+                if value is not None and value.__class__ is not str:
+                    return pred(view)
+            key = tuple(values)
+        lookups += 1
         found = memo.get(key, _NOT_SEEN)
         if found is _NOT_SEEN:
             return remember(key, view)
+        hits += 1
         return bool(found)
 
     return decide

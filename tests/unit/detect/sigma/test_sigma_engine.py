@@ -215,3 +215,34 @@ def test_memoized_rules_tell_numbers_booleans_and_text_apart() -> None:
     pred = memoized(compile_predicate(node), fields)
     views = [EventView({"Port": v}) for v in ("1", 1, True, 1.0, "1", 7, "7", None, ["1"])]
     assert [pred(v) for v in views] == [True, True, False, True, True, True, True, False, True]
+
+
+def test_a_memo_that_never_hits_is_paused_then_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from heron.detect.sigma import decide
+    from heron.detect.sigma.view import EventView
+
+    monkeypatch.setattr(decide, "_MEMO_TRIAL", 8)
+    monkeypatch.setattr(decide, "_MEMO_PAUSE", 5)
+    calls: list[object] = []
+
+    def pred(view: EventView) -> bool:
+        calls.append(view.get("CommandLine"))
+        return "x" in str(view.get("CommandLine"))
+
+    for fields in (("CommandLine",), ("CommandLine", "Image")):
+        calls.clear()
+        memo = decide.memoized(pred, fields)
+        same = EventView({"CommandLine": "run x", "Image": "a"})
+        assert memo(same) and memo(same)
+        assert len(calls) == 1  # remembered
+        for n in range(6):  # unique values: the trial ends with 1 hit in 8 lookups
+            assert not memo(EventView({"CommandLine": f"run {n}", "Image": "a"}))
+        calls.clear()
+        for _ in range(5):  # paused: every decision is made afresh, same answers
+            assert memo(same)
+        assert len(calls) == 5
+        calls.clear()
+        assert memo(same) and memo(same)  # tried again: remembered
+        assert len(calls) == 1
