@@ -333,6 +333,8 @@ def _field_index(build: _FieldBuild, two: frozenset[int]) -> _FieldIndex:
 
 #: Up to this many keyword literals are probed with ``in``; more, with one RE2 pattern.
 _PROBE_BY_IN = 3
+#: What a whole number's text is made of (see ``EventView.keyword_probe_text``).
+_NUMBER_CHARS = frozenset("0123456789-")
 
 
 class _KeywordIndex:
@@ -341,13 +343,16 @@ class _KeywordIndex:
     The blob (an ``EventView``'s searchable values, lowercased, joined by NUL) is what
     the keyword predicates search, so the prefilter agrees with them; it is built once
     per event and shared by every group and predicate that reads it. Literals are rare
-    in events: one cheap probe (``in``, or an RE2 alternation scanning the bytes)
-    answers "none" for most events, and only a hit walks the automaton to learn which.
-    Before, every value of every routed event went through a per-value memo and the
-    automaton, which cost more than the rest of the group's prefilter.
+    in events: one cheap probe answers "none" for most events, and only a hit builds
+    the blob and walks the automaton to learn which. The probe reads the values with
+    their case: on ASCII text a case-insensitive RE2 pattern finds exactly the
+    literals ``lower()`` would let through, without lowercasing; other text is
+    lowercased first (``str.lower`` and RE2's case folding differ beyond ASCII: "İ"
+    lowers to "i" and a combining dot). Numbers are left out when no literal could
+    occur in one.
     """
 
-    __slots__ = ("_automaton", "_probe", "_two")
+    __slots__ = ("_automaton", "_folded", "_probe", "_two", "_with_ints")
 
     def __init__(
         self, patterns: dict[str, tuple[set[int], set[int], set[int]]], two: frozenset[int]
@@ -357,17 +362,23 @@ class _KeywordIndex:
         self._automaton = automaton
         self._two = two
         literals = sorted(patterns)
+        self._with_ints = any(set(lit) <= _NUMBER_CHARS for lit in literals)
+        alternation = "|".join(re2.escape(lit) for lit in literals)
+        self._folded = re2_searcher("(?i)" + alternation)
         if len(literals) <= _PROBE_BY_IN:
             self._probe: Callable[[str], bool] = lambda blob: any(lit in blob for lit in literals)
         else:
-            self._probe = re2_searcher("|".join(re2.escape(lit) for lit in literals))
+            self._probe = re2_searcher(alternation)
 
     def hits(self, view: EventView) -> Hits:
-        blob = view.keyword_blob()
-        if not self._probe(blob):
+        text = view.keyword_probe_text(self._with_ints)
+        if text.isascii():
+            if not self._folded(text):
+                return NO_HITS
+        elif not self._probe(text.lower()):
             return NO_HITS
         keys: set[int] = set()
-        for _end, entry in self._automaton.iter(blob):
+        for _end, entry in self._automaton.iter(view.keyword_blob()):
             keys.update(entry[1])
         return _split_keys(keys, self._two)
 

@@ -57,7 +57,7 @@ def _lower(text: Text) -> Text:
 class EventView:
     """Read-only access to one event's fields the way Sigma rules read them."""
 
-    __slots__ = ("_blob", "_cased", "_keywords", "_lower", "fields")
+    __slots__ = ("_blob", "_cased", "_keywords", "_lower", "_probe", "fields")
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
         self.fields = fields
@@ -65,6 +65,7 @@ class EventView:
         self._cased: dict[str, Text] = {}
         self._keywords: tuple[str, ...] | None = None
         self._blob: str | None = None
+        self._probe: dict[bool, str] | None = None
 
     def get(self, name: str) -> Any:
         """The raw value: the field itself, else its ECS equivalent, else None."""
@@ -124,17 +125,44 @@ class EventView:
         """
         blob = self._blob
         if blob is None:
-            skip = NOT_KEYWORD_SEARCHED
+            blob = self._blob = self.keyword_probe_text(True).lower()
+        return blob
+
+    def keyword_probe_text(self, with_ints: bool) -> str:
+        """The searchable values joined by NUL, case kept, whole numbers left out unless
+        ``with_ints``: what a prefilter scans before it asks for ``keyword_blob``.
+
+        A literal with a character other than a digit or "-" cannot occur in a number's
+        text, and a third of a Windows event's values are numbers.
+        """
+        probe = self._probe
+        if probe is None:
+            probe = self._probe = {}
+        else:
+            text = probe.get(with_ints)
+            if text is not None:
+                return text
+        text = probe[with_ints] = self._joined(with_ints)
+        return text
+
+    def _joined(self, with_ints: bool) -> str:
+        skip = NOT_KEYWORD_SEARCHED
+        if with_ints:
             parts = [
                 v if v.__class__ is str else str(v) if v.__class__ is int else joined_text(v)
                 for k, v in self.fields.items()
                 if v is not None and k not in skip
             ]
-            extra = original_as_message(self.fields)
-            if extra is not None:
-                parts.append(extra)
-            blob = self._blob = "\0".join(parts).lower()
-        return blob
+        else:
+            parts = [
+                v if v.__class__ is str else joined_text(v)
+                for k, v in self.fields.items()
+                if v is not None and v.__class__ is not int and k not in skip
+            ]
+        extra = original_as_message(self.fields)
+        if extra is not None:
+            parts.append(extra)
+        return "\0".join(parts)
 
 
 def joined_text(value: Any) -> str:

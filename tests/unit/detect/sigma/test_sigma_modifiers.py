@@ -565,6 +565,33 @@ def test_keyword_screen_sees_list_values_and_numbers() -> None:
     assert check(numbers, events, logsource="product: windows") == [True, False]
 
 
+def test_keyword_screen_reads_case_and_non_ascii_text_as_lower_does() -> None:
+    # The screen reads ASCII values with their case; other text is lowercased first, as
+    # the keyword test does: "İ" lowers to "i" and a combining dot, so "...KIWİ" holds
+    # "kiwi" for the rule though no case-insensitive regex would say so.
+    words = [f"kiwi::word{i}" for i in range(10)] + ["eo.oe.kiwi"]
+    listed = "\n".join(f"        - '{w}'" for w in words)
+    detection = f"""
+    keywords:
+{listed}
+    condition: keywords
+    """
+    events = [
+        {"Channel": "Application", "EventID": 1, "Data": "run Kiwi::Word3 now", "Pid": 4},
+        {"Channel": "Application", "EventID": 1, "Data": "EO.OE.KIWİ"},
+        {"Channel": "Application", "EventID": 1, "Data": "Ünïcode KIWI::WORD9"},
+        {"Channel": "Application", "EventID": 1, "Data": "Ünïcode kiwi::wordx", "Pid": 9},
+        {"Channel": "Application", "EventID": 1, "Data": "eo.oe.kiw"},
+    ]
+    assert check(detection, events, logsource="product: windows") == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
 def test_timestamp_part_modifiers() -> None:
     detection = """
     selection:
