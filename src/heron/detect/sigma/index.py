@@ -227,44 +227,53 @@ class _FieldBuild:
     numeric: bool = False
 
 
-#: Values remembered per field (value → trigger keys) before the memo starts over, and
-#: the longest value remembered: field values repeat (the same binaries, the same
-#: command lines), so most events skip the automaton altogether.
+#: Values remembered per field (value → hits) before the memo starts over, and the
+#: longest value remembered: field values repeat (the same binaries, the same command
+#: lines), so most events skip the automaton altogether.
 _MEMO_ENTRIES = 4096
 _MEMO_MAX_LEN = 1024
 
 
-#: What the triggers firing on one value say: positions of single-slot rules that
-#: fired, and of two-slot rules whose first and whose second slot fired.
-Hits = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
-NO_HITS: Hits = ((), (), ())
+#: What the triggers firing on one value say, as one int of three bit fields over the
+#: group's n rule positions: bit ``pos`` for a single-slot rule that fired, bit
+#: ``n + pos`` and bit ``2n + pos`` for the first and the second slot of a two-slot
+#: rule. Gathering an event's hits is then one ``|`` per field, and the candidates are
+#: ``single | (first & second)``: no set or tuple per value or per event.
+Hits = int
+NO_HITS: Hits = 0
 
 
-def _split_keys(keys: set[int], two: frozenset[int]) -> Hits:
-    """Trigger keys (``2 * pos + slot``) as ``Hits``, so events only unite tuples."""
-    if not keys:
-        return NO_HITS
-    single: list[int] = []
-    first: list[int] = []
-    second: list[int] = []
-    for key in sorted(keys):
-        pos = key >> 1
-        if pos not in two:
-            single.append(pos)
-        elif key & 1:
-            second.append(pos)
-        else:
-            first.append(pos)
-    return (tuple(single), tuple(first), tuple(second))
+class _Packer:
+    """Trigger keys (``2 * pos + slot``) → ``Hits``."""
+
+    __slots__ = ("_n", "_two")
+
+    def __init__(self, n: int, two: frozenset[int]) -> None:
+        self._n = n
+        self._two = two
+
+    def pack(self, keys: set[int] | list[int]) -> Hits:
+        hits = 0
+        for key in keys:
+            pos = key >> 1
+            if pos not in self._two:
+                hits |= 1 << pos
+            else:
+                hits |= 1 << (pos + self._n * (1 + (key & 1)))
+        return hits
+
+
+#: An automaton entry: index of the literal's last character, and what the literal
+#: says when contained, when a prefix, when a suffix.
+_Entry = tuple[int, Hits, Hits, Hits]
 
 
 @dataclass(slots=True)
 class _FieldIndex:
-    exact: dict[str, tuple[int, ...]] | None
+    exact: dict[str, Hits] | None
     automaton: ahocorasick.Automaton | None
-    present: tuple[int, ...]
+    present: Hits
     numeric: bool
-    two: frozenset[int]
     memo: dict[str, Hits] = field(default_factory=dict)
 
     def keys(self, raw: str) -> Hits:
@@ -273,61 +282,67 @@ class _FieldIndex:
         if found is not None:
             return found
         s = raw.lower()
-        out: set[int] = set(self.present)
+        out = self.present
         exact = self.exact
         if exact is not None:
             hit = exact.get(s)
             if hit is not None:
-                out.update(hit)
+                out |= hit
             elif self.numeric:
                 key = _number_key(s)
                 if key is not None:
                     hit = exact.get(key)
                     if hit is not None:
-                        out.update(hit)
+                        out |= hit
         auto = self.automaton
         if auto is not None:
             last = len(s) - 1
             for end, (lit_last, contains, prefix, suffix) in auto.iter(s):
-                if contains:
-                    out.update(contains)
+                out |= contains
                 if prefix and end == lit_last:
-                    out.update(prefix)
+                    out |= prefix
                 if suffix and end == last:
-                    out.update(suffix)
-        hits = _split_keys(out, self.two)
+                    out |= suffix
         if len(raw) <= _MEMO_MAX_LEN:
             if len(self.memo) >= _MEMO_ENTRIES:
                 self.memo.clear()
-            self.memo[raw] = hits
-        return hits
+            self.memo[raw] = out
+        return out
+
+    def scan(self, text: str | tuple[str, ...]) -> Hits:
+        """What the triggers say about one field's text, or about any of its texts."""
+        if text.__class__ is str:
+            return self.keys(text)
+        out = 0
+        for s in text:
+            out |= self.keys(s)
+        return out
 
 
 def _automaton(
-    patterns: dict[str, tuple[set[int], set[int], set[int]]],
+    patterns: dict[str, tuple[set[int], set[int], set[int]]], packer: _Packer
 ) -> ahocorasick.Automaton | None:
     if not patterns:
         return None
     auto = ahocorasick.Automaton()
     for text, (contains, prefix, suffix) in patterns.items():
-        entry = (
+        entry: _Entry = (
             len(text) - 1,
-            tuple(sorted(contains)),
-            tuple(sorted(prefix)),
-            tuple(sorted(suffix)),
+            packer.pack(contains),
+            packer.pack(prefix),
+            packer.pack(suffix),
         )
         auto.add_word(text, entry)
     auto.make_automaton()
     return auto
 
 
-def _field_index(build: _FieldBuild, two: frozenset[int]) -> _FieldIndex:
+def _field_index(build: _FieldBuild, packer: _Packer) -> _FieldIndex:
     return _FieldIndex(
-        {k: tuple(sorted(v)) for k, v in build.exact.items()} or None,
-        _automaton(build.patterns),
-        tuple(sorted(build.present)),
+        {k: packer.pack(v) for k, v in build.exact.items()} or None,
+        _automaton(build.patterns, packer),
+        packer.pack(build.present),
         build.numeric,
-        two,
     )
 
 
@@ -352,15 +367,14 @@ class _KeywordIndex:
     occur in one.
     """
 
-    __slots__ = ("_automaton", "_folded", "_probe", "_two", "_with_ints")
+    __slots__ = ("_automaton", "_folded", "_probe", "_with_ints")
 
     def __init__(
-        self, patterns: dict[str, tuple[set[int], set[int], set[int]]], two: frozenset[int]
+        self, patterns: dict[str, tuple[set[int], set[int], set[int]]], packer: _Packer
     ) -> None:
-        automaton = _automaton(patterns)
+        automaton = _automaton(patterns, packer)
         assert automaton is not None, "a keyword index needs literals"
         self._automaton = automaton
-        self._two = two
         literals = sorted(patterns)
         self._with_ints = any(set(lit) <= _NUMBER_CHARS for lit in literals)
         alternation = "|".join(re2.escape(lit) for lit in literals)
@@ -377,50 +391,24 @@ class _KeywordIndex:
                 return NO_HITS
         elif not self._probe(text.lower()):
             return NO_HITS
-        keys: set[int] = set()
+        out = 0
         for _end, entry in self._automaton.iter(view.keyword_blob()):
-            keys.update(entry[1])
-        return _split_keys(keys, self._two)
-
-
-class _Found:
-    """What an event's values fired, gathered across its fields."""
-
-    __slots__ = ("first", "second", "single")
-
-    def __init__(self) -> None:
-        self.single: set[int] = set()
-        self.first: set[int] = set()
-        self.second: set[int] = set()
-
-    def add(self, hits: Hits) -> None:
-        single, first, second = hits
-        if single:
-            self.single.update(single)
-        if first:
-            self.first.update(first)
-        if second:
-            self.second.update(second)
-
-    def scan(self, text: str | tuple[str, ...], index: _FieldIndex) -> None:
-        """Add what the triggers firing on one field's (lowercased) text say."""
-        if text.__class__ is str:
-            self.add(index.keys(text))
-            return
-        for s in text:
-            self.add(index.keys(s))
+            out |= entry[1]
+        return out
 
 
 class GroupIndex:
     """Candidate rules (positions in the group) for an event seen through a view."""
 
     __slots__ = (
+        "_always",
         "_by_ecs",
         "_by_field",
         "_field_list",
         "_keyword_always",
         "_keywords",
-        "_two_slots",
+        "_low",
+        "_n",
         "always",
         "size",
     )
@@ -428,10 +416,9 @@ class GroupIndex:
     def __init__(self, slots: Sequence[Sequence[frozenset[Trigger]]]) -> None:
         """``slots[pos]``: the rule's trigger sets that must all fire (empty: always check).
 
-        Index entries hold *keys* ``2 * pos + slot``, so one pass collects which slots
-        of which rules fired.
+        Triggers are first gathered as *keys* ``2 * pos + slot``, then packed (``Hits``).
         """
-        self.size = len(slots)
+        self.size = n = len(slots)
         always: list[int] = []
         two: set[int] = set()
         builds: dict[str, _FieldBuild] = {}
@@ -463,10 +450,13 @@ class GroupIndex:
                     else:
                         where = {CONTAINS: 0, PREFIX: 1, SUFFIX: 2}[kind]
                         build.patterns.setdefault(text, (set(), set(), set()))[where].add(key)
+        packer = _Packer(n, frozenset(two))
+        self._n = n
+        self._low = (1 << n) - 1
         self.always = tuple(always)
-        self._two_slots = frozenset(two)
+        self._always = sum(1 << pos for pos in always)
         self._by_field: dict[str, _FieldIndex] = {
-            fld: _field_index(b, self._two_slots) for fld, b in builds.items()
+            fld: _field_index(b, packer) for fld, b in builds.items()
         }
         # ECS name → the Sigma fields it stands in for when they are absent.
         by_ecs: dict[str, list[str]] = {}
@@ -476,15 +466,13 @@ class GroupIndex:
         self._by_ecs: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_ecs.items()}
         self._field_list = tuple(self._by_field.items())
         # Keyword literals: one probe of the event's keyword blob (see _KeywordIndex).
-        self._keywords = (
-            _KeywordIndex(keyword_patterns, self._two_slots) if keyword_patterns else None
-        )
-        self._keyword_always = _split_keys(set(keyword_always), self._two_slots)
+        self._keywords = _KeywordIndex(keyword_patterns, packer) if keyword_patterns else None
+        self._keyword_always = packer.pack(keyword_always)
 
-    def candidates(self, view: EventView) -> set[int]:
-        """Positions of the rules that may match; always includes the unindexed ones."""
-        acc = _Found()
-        single, first, second = acc.single, acc.first, acc.second
+    def candidates(self, view: EventView) -> list[int]:
+        """Positions of the rules that may match, ascending; always includes the
+        unindexed ones."""
+        acc = self._keyword_always
         fields = view.fields
         if len(self._field_list) <= len(fields):
             # Fewer fields read by the group than the event has: look each one up.
@@ -493,26 +481,17 @@ class GroupIndex:
                 if value.__class__ is str:
                     # Hot path: a text value, usually seen before (memo by raw value).
                     hits = index.memo.get(value)
-                    if hits is None:
-                        hits = index.keys(value)
-                    if hits is not NO_HITS:
-                        one, two, three = hits
-                        if one:
-                            single.update(one)
-                        if two:
-                            first.update(two)
-                        if three:
-                            second.update(three)
+                    acc |= index.keys(value) if hits is None else hits
                 elif value is not None:
                     text = view.lower(rule_field)
                     if text is not None:
-                        acc.scan(text, index)
+                        acc |= index.scan(text)
                 else:
                     alt = ECS_FALLBACK.get(rule_field)
                     if alt is not None and fields.get(alt) is not None:
                         text = view.lower(rule_field)
                         if text is not None:
-                            acc.scan(text, index)
+                            acc |= index.scan(text)
         else:
             by_field, by_ecs = self._by_field, self._by_ecs
             for name, value in fields.items():
@@ -522,31 +501,26 @@ class GroupIndex:
                 if found is not None:
                     if value.__class__ is str:
                         hits = found.memo.get(value)
-                        if hits is None:
-                            hits = found.keys(value)
-                        if hits is not NO_HITS:
-                            acc.add(hits)
+                        acc |= found.keys(value) if hits is None else hits
                     else:
                         text = view.lower(name)
                         if text is not None:
-                            acc.scan(text, found)
+                            acc |= found.scan(text)
                 aliases = by_ecs.get(name)
                 if aliases is not None:
                     for alias in aliases:
                         if fields.get(alias) is None:
                             text = view.lower(alias)
                             if text is not None:
-                                acc.scan(text, by_field[alias])
+                                acc |= by_field[alias].scan(text)
         if self._keywords is not None:
-            hits = self._keywords.hits(view)
-            if hits is not NO_HITS:
-                acc.add(hits)
-        if self._keyword_always is not NO_HITS:
-            acc.add(self._keyword_always)
-        if first and second:
-            # A two-slot rule is a candidate when both its slots fired.
-            first &= second
-            single |= first
-        if self.always:
-            single.update(self.always)
-        return single
+            acc |= self._keywords.hits(view)
+        n, low = self._n, self._low
+        # Single-slot rules that fired, two-slot rules both of whose slots fired.
+        found_bits = (acc & low) | ((acc >> n) & (acc >> (2 * n))) | self._always
+        positions: list[int] = []
+        while found_bits:
+            lowest = found_bits & -found_bits
+            positions.append(lowest.bit_length() - 1)
+            found_bits ^= lowest
+        return positions

@@ -205,7 +205,7 @@ class SigmaMatcher:
                     self.event_errors += 1
                     self.last_event_error = f"event {i}: {type(exc).__name__}: {exc}"
                     continue
-                for gpos in sorted(candidates):
+                for gpos in candidates:
                     pred = preds[gpos]
                     try:
                         if pred is None:
