@@ -42,7 +42,7 @@ from heron.detect.sigma.ir import (
     TimePartTest,
 )
 from heron.detect.sigma.literals import required_literals
-from heron.detect.sigma.predicates import re2_searcher
+from heron.detect.sigma.predicates import re2_latin1_searcher, re2_searcher
 from heron.detect.sigma.view import EventView
 
 __all__ = ["GroupIndex", "Trigger", "rule_slots", "rule_triggers"]
@@ -350,6 +350,18 @@ def _field_index(build: _FieldBuild, packer: _Packer) -> _FieldIndex:
 _PROBE_BY_IN = 3
 #: What a whole number's text is made of (see ``EventView.keyword_probe_text``).
 _NUMBER_CHARS = frozenset("0123456789-")
+#: Latin-1 bytes lowercased as ``str.lower`` lowercases those characters: it maps each
+#: of the 256 to one character of the 256 (``tests``: checked for every one).
+LATIN1_LOWER = bytes(ord(chr(code).lower()) for code in range(256))
+
+
+def _latin1_probe(literals: list[str]) -> Callable[[bytes], bool]:
+    """Whether a literal occurs in lowercased Latin-1 bytes (one that has a character
+    beyond Latin-1 cannot: the lowercase of Latin-1 text is Latin-1)."""
+    encodable = [lit.encode("latin-1") for lit in literals if max(lit) <= "\xff"]
+    if not encodable:
+        return lambda data: False
+    return re2_latin1_searcher(b"|".join(re2.escape(lit) for lit in encodable))
 
 
 class _KeywordIndex:
@@ -363,11 +375,13 @@ class _KeywordIndex:
     their case: on ASCII text a case-insensitive RE2 pattern finds exactly the
     literals ``lower()`` would let through, without lowercasing; other text is
     lowercased first (``str.lower`` and RE2's case folding differ beyond ASCII: "İ"
-    lowers to "i" and a combining dot). Numbers are left out when no literal could
-    occur in one.
+    lowers to "i" and a combining dot): as bytes when it is Latin-1 (a "®" in a
+    Windows product name is enough to leave ASCII, and ``str.lower`` on such text
+    costs six times a byte table), else by ``str.lower``. Numbers are left out when no
+    literal could occur in one.
     """
 
-    __slots__ = ("_automaton", "_folded", "_probe", "_with_ints")
+    __slots__ = ("_automaton", "_folded", "_latin1", "_probe", "_with_ints")
 
     def __init__(
         self, patterns: dict[str, tuple[set[int], set[int], set[int]]], packer: _Packer
@@ -379,6 +393,7 @@ class _KeywordIndex:
         self._with_ints = any(set(lit) <= _NUMBER_CHARS for lit in literals)
         alternation = "|".join(re2.escape(lit) for lit in literals)
         self._folded = re2_searcher("(?i)" + alternation)
+        self._latin1 = _latin1_probe(literals)
         if len(literals) <= _PROBE_BY_IN:
             self._probe: Callable[[str], bool] = lambda blob: any(lit in blob for lit in literals)
         else:
@@ -389,8 +404,15 @@ class _KeywordIndex:
         if text.isascii():
             if not self._folded(text):
                 return NO_HITS
-        elif not self._probe(text.lower()):
-            return NO_HITS
+        else:
+            try:
+                data = text.encode("latin-1")
+            except UnicodeEncodeError:
+                if not self._probe(text.lower()):
+                    return NO_HITS
+            else:
+                if not self._latin1(data.translate(LATIN1_LOWER)):
+                    return NO_HITS
         out = 0
         for _end, entry in self._automaton.iter(view.keyword_blob()):
             out |= entry[1]

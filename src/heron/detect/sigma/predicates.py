@@ -82,9 +82,11 @@ def glob_regex(tokens: tuple[str | int, ...]) -> str:
     return "(?s)\\A" + "".join(body) + "\\z"
 
 
-def _compile_re2(pattern: str) -> Any:
+def _compile_re2(pattern: str | bytes, latin1: bool = False) -> Any:
     options = re2.Options()
     options.never_capture = True  # only "does it match" is asked: no groups to track
+    if latin1:
+        options.encoding = re2.Options.Encoding.LATIN1
     try:
         return re2.compile(pattern, options=options)
     except re2.error as exc:
@@ -111,6 +113,18 @@ def re2_searcher(pattern: str) -> TextMatch:
         return bool(raw.Match(anchor, data, 0, len(data))[0] != null)
 
     return found
+
+
+def re2_latin1_searcher(pattern: bytes) -> Callable[[bytes], bool]:
+    """A function telling whether ``pattern`` (RE2, Latin-1) occurs in Latin-1 bytes."""
+    compiled = _compile_re2(pattern, latin1=True)
+    raw = getattr(compiled, "_regexp", None)
+    anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+    null = getattr(re2, "_NULL_SPAN", None)
+    if raw is None or anchor is None or null is None or not hasattr(raw, "Match"):
+        search = compiled.search
+        return lambda data: search(data) is not None
+    return lambda data: bool(raw.Match(anchor, data, 0, len(data))[0] != null)
 
 
 def string_matcher(tokens: tuple[str | int, ...]) -> TextMatch:

@@ -569,7 +569,7 @@ def test_keyword_screen_reads_case_and_non_ascii_text_as_lower_does() -> None:
     # The screen reads ASCII values with their case; other text is lowercased first, as
     # the keyword test does: "İ" lowers to "i" and a combining dot, so "...KIWİ" holds
     # "kiwi" for the rule though no case-insensitive regex would say so.
-    words = [f"kiwi::word{i}" for i in range(10)] + ["eo.oe.kiwi"]
+    words = [f"kiwi::word{i}" for i in range(10)] + ["eo.oe.kiwi", "café::été", "ключ::x"]
     listed = "\n".join(f"        - '{w}'" for w in words)
     detection = f"""
     keywords:
@@ -582,6 +582,11 @@ def test_keyword_screen_reads_case_and_non_ascii_text_as_lower_does() -> None:
         {"Channel": "Application", "EventID": 1, "Data": "Ünïcode KIWI::WORD9"},
         {"Channel": "Application", "EventID": 1, "Data": "Ünïcode kiwi::wordx", "Pid": 9},
         {"Channel": "Application", "EventID": 1, "Data": "eo.oe.kiw"},
+        # Latin-1 text ("®"), lowercased as bytes: "É" is found as "é".
+        {"Channel": "Application", "EventID": 1, "Data": "Microsoft® CAFÉ::ÉTÉ"},
+        {"Channel": "Application", "EventID": 1, "Data": "Microsoft® café::et"},
+        {"Channel": "Application", "EventID": 1, "Data": "Microsoft® KLJUCH::X"},
+        {"Channel": "Application", "EventID": 1, "Data": "® КЛЮЧ::X"},
     ]
     assert check(detection, events, logsource="product: windows") == [
         True,
@@ -589,7 +594,18 @@ def test_keyword_screen_reads_case_and_non_ascii_text_as_lower_does() -> None:
         True,
         False,
         False,
+        True,
+        False,
+        False,
+        True,
     ]
+
+
+def test_latin1_bytes_lower_as_str_lower_does() -> None:
+    from heron.detect.sigma.index import LATIN1_LOWER
+
+    text = "".join(map(chr, range(256)))
+    assert text.encode("latin-1").translate(LATIN1_LOWER) == text.lower().encode("latin-1")
 
 
 def test_timestamp_part_modifiers() -> None:
