@@ -249,6 +249,7 @@ def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
     memo: dict[Any, bool] = {}
     lookups = hits = paused = 0
     one = fields[0] if len(fields) == 1 else None
+    pair = fields if len(fields) == 2 else None
 
     def remember(key: Any, view: EventView) -> bool:
         nonlocal lookups, hits, paused
@@ -279,6 +280,14 @@ def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
             key = view.get(one)
             if key is not None and key.__class__ is not str:
                 return pred(view)
+        elif pair is not None:
+            get = view.get
+            a, b = get(pair[0]), get(pair[1])
+            if (a is not None and a.__class__ is not str) or (
+                b is not None and b.__class__ is not str
+            ):
+                return pred(view)
+            key = (a, b)
         else:
             get = view.get
             values = [get(f) for f in fields]

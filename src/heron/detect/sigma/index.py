@@ -431,6 +431,7 @@ class GroupIndex:
         "_keywords",
         "_low",
         "_n",
+        "_names",
         "always",
         "size",
     )
@@ -486,6 +487,7 @@ class GroupIndex:
             if fld in ECS_FALLBACK:
                 by_ecs.setdefault(ECS_FALLBACK[fld], []).append(fld)
         self._by_ecs: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_ecs.items()}
+        self._names = frozenset(self._by_field) | frozenset(self._by_ecs)
         self._field_list = tuple(self._by_field.items())
         # Keyword literals: one probe of the event's keyword blob (see _KeywordIndex).
         self._keywords = _KeywordIndex(keyword_patterns, packer) if keyword_patterns else None
@@ -516,7 +518,9 @@ class GroupIndex:
                             acc |= index.scan(text)
         else:
             by_field, by_ecs = self._by_field, self._by_ecs
-            for name, value in fields.items():
+            # Only the event's fields the group reads or falls back from (one C pass).
+            for name in self._names.intersection(fields):
+                value = fields[name]
                 if value is None:
                     continue
                 found = by_field.get(name)

@@ -406,15 +406,27 @@ class Route:
     adapter: str = IDENTITY
 
 
+#: Routes are immutable: one object per adapter, not one per routing question.
+_PLAIN_ROUTE = Route()
+_ADAPTED_ROUTES: dict[str, Route] = {}
+
+
+def _adapted(adapter: str) -> Route:
+    route = _ADAPTED_ROUTES.get(adapter)
+    if route is None:
+        route = _ADAPTED_ROUTES[adapter] = Route(adapter)
+    return route
+
+
 def _windows_route(ls: LogSource, channel: Any, eid: int | None) -> Route | None:
     if channel == LINUX_SYSMON:
         return None
-    accepted: Route | None = Route()
+    accepted: Route | None = _PLAIN_ROUTE
     if ls.category is not None:
         accepted = None
         for route in WINDOWS_CATEGORY_ROUTES.get(ls.category, ()):
             if channel in route.channels and (route.event_ids is None or eid in route.event_ids):
-                accepted = Route(route.adapter)
+                accepted = _adapted(route.adapter)
                 break
         if accepted is None:
             return None
@@ -490,9 +502,9 @@ def route_for(ls: LogSource, sig: Signature) -> Route | None:
             if ls.product not in (None, "linux") or ls.service not in (None, "sysmon"):
                 return None
             if ls.category is None:
-                return Route() if ls.product == "linux" else None
+                return _PLAIN_ROUTE if ls.product == "linux" else None
             eids = SYSMON_EVENTS.get(ls.category)
-            return Route() if eids is not None and eid in eids else None
+            return _PLAIN_ROUTE if eids is not None and eid in eids else None
         if ls.product != "windows":
             return None
         return _windows_route(ls, channel, eid)
@@ -504,7 +516,7 @@ def route_for(ls: LogSource, sig: Signature) -> Route | None:
         return None
     if ls.category is not None and not _ecs_category(ls.category, sig):
         return None
-    return Route()
+    return _PLAIN_ROUTE
 
 
 def routing_warning(ls: LogSource) -> str | None:

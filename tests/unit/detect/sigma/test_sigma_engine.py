@@ -200,7 +200,7 @@ def test_engine_pickles_for_worker_processes(tmp_path: Path) -> None:
 
 def test_memoized_rules_tell_numbers_booleans_and_text_apart() -> None:
     from heron.detect.sigma.decide import compile_predicate, memoized, referenced_fields
-    from heron.detect.sigma.ir import NumberTest, Or
+    from heron.detect.sigma.ir import ExistsTest, NumberTest, Or
     from heron.detect.sigma.view import EventView
 
     node = Or(
@@ -215,6 +215,16 @@ def test_memoized_rules_tell_numbers_booleans_and_text_apart() -> None:
     pred = memoized(compile_predicate(node), fields)
     views = [EventView({"Port": v}) for v in ("1", 1, True, 1.0, "1", 7, "7", None, ["1"])]
     assert [pred(v) for v in views] == [True, True, False, True, True, True, True, False, True]
+
+    # Two and three fields read: the same answers, whichever field holds the odd value.
+    for extra in (("Host",), ("Host", "User")):
+        wide = And((node, *(Leaf(f, ExistsTest(True)) for f in extra)))
+        pred = memoized(compile_predicate(wide), referenced_fields(wide) or ())
+        for values in (("1", 1, True, 1.0, "1", 7, "7", None, ["1"]),):
+            got = [pred(EventView({"Port": v, **{f: "h" for f in extra}})) for v in values]
+            assert got == [True, True, False, True, True, True, True, False, True]
+        odd = [pred(EventView({"Port": "1", **{f: v for f in extra}})) for v in ("h", 1, None, "h")]
+        assert odd == [True, True, False, True]
 
 
 def test_a_memo_that_never_hits_is_paused_then_tried_again(
