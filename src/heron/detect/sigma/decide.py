@@ -235,7 +235,12 @@ _MEMO_MAX_TEXT = 4096
 _MEMO_TRIAL = 512
 _MEMO_MIN_HIT_RATIO = 5
 _MEMO_PAUSE = 16_384
-_NOT_SEEN: Any = object()
+
+
+def _keeps(value: Any) -> bool:
+    # Only short text (or absent) values make keys: 1, 1.0 and True are equal as dict
+    # keys but not as Sigma values, and long texts would fill the memory.
+    return value is None or (value.__class__ is str and len(value) <= _MEMO_MAX_TEXT)
 
 
 def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
@@ -250,24 +255,7 @@ def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
     lookups = hits = paused = 0
     one = fields[0] if len(fields) == 1 else None
     pair = fields if len(fields) == 2 else None
-
-    def remember(key: Any, view: EventView) -> bool:
-        nonlocal lookups, hits, paused
-        result = pred(view)
-        if one is not None:
-            keep = key is None or len(key) <= _MEMO_MAX_TEXT
-        else:
-            keep = not any(v is not None and len(v) > _MEMO_MAX_TEXT for v in key)
-        if keep:
-            if len(memo) >= _MEMO_ENTRIES:
-                memo.clear()
-            memo[key] = result
-        if lookups >= _MEMO_TRIAL:
-            if hits * _MEMO_MIN_HIT_RATIO < lookups:
-                paused = _MEMO_PAUSE
-                memo.clear()
-            lookups = hits = 0
-        return result
+    longest = _MEMO_MAX_TEXT
 
     def decide(view: EventView) -> bool:
         nonlocal lookups, hits, paused
@@ -278,29 +266,33 @@ def memoized(pred: Pred, fields: tuple[str, ...]) -> Pred:
         if one is not None:
             # One field (the common case): the value itself is the key.
             key = view.get(one)
-            if key is not None and key.__class__ is not str:
+            if key is not None and (key.__class__ is not str or len(key) > longest):
                 return pred(view)
         elif pair is not None:
             get = view.get
             a, b = get(pair[0]), get(pair[1])
-            if (a is not None and a.__class__ is not str) or (
-                b is not None and b.__class__ is not str
+            if (a is not None and (a.__class__ is not str or len(a) > longest)) or (
+                b is not None and (b.__class__ is not str or len(b) > longest)
             ):
                 return pred(view)
             key = (a, b)
         else:
-            get = view.get
-            values = [get(f) for f in fields]
-            for value in values:
-                # Only text keys: 1, 1.0 and True are equal as dict keys, not as Sigma values.
-                if value is not None and value.__class__ is not str:
-                    return pred(view)
-            key = tuple(values)
+            key = tuple(map(view.get, fields))
+            if not all(map(_keeps, key)):
+                return pred(view)
         lookups += 1
-        found = memo.get(key, _NOT_SEEN)
-        if found is _NOT_SEEN:
-            return remember(key, view)
-        hits += 1
-        return bool(found)
+        found = memo.get(key)
+        if found is not None:
+            hits += 1
+            return found
+        result = memo[key] = pred(view)
+        if len(memo) > _MEMO_ENTRIES:
+            memo.clear()
+        if lookups >= _MEMO_TRIAL:
+            if hits * _MEMO_MIN_HIT_RATIO < lookups:
+                paused = _MEMO_PAUSE
+                memo.clear()
+            lookups = hits = 0
+        return result
 
     return decide
