@@ -33,6 +33,7 @@ __all__ = [
     "route_for",
     "routing_warning",
     "signature",
+    "windows_categories",
 ]
 
 Signature = tuple[Any, ...]
@@ -492,6 +493,23 @@ def _service(product: str | None, service: str, sig: Signature) -> bool:
         if dataset in names:
             return True
     return bool(program == service)
+
+
+def windows_categories(sig: Signature) -> frozenset[str] | None:
+    """For a Windows signature, the categories its events can be routed to: a log
+    source with another category never applies (``route_for`` says None). None when
+    that is not known this way (not a Windows signature, or a Linux Sysmon one)."""
+    if sig[0] != "w" or sig[1] == LINUX_SYSMON:
+        return None
+    channel, eid = sig[1], sig[2]
+    return frozenset(
+        category
+        for category, routes in WINDOWS_CATEGORY_ROUTES.items()
+        if any(
+            channel in route.channels and (route.event_ids is None or eid in route.event_ids)
+            for route in routes
+        )
+    )
 
 
 def route_for(ls: LogSource, sig: Signature) -> Route | None:

@@ -21,7 +21,7 @@ from heron.detect.sigma.decide import (
 )
 from heron.detect.sigma.index import GroupIndex, rule_slots
 from heron.detect.sigma.ir import CompiledRule, LogSource
-from heron.detect.sigma.logsource import Signature, route_for, signature
+from heron.detect.sigma.logsource import Signature, route_for, signature, windows_categories
 from heron.detect.sigma.predicates import Pred, PredicateError
 from heron.detect.sigma.view import EventView
 
@@ -112,7 +112,16 @@ class SigmaMatcher:
 
     def _resolve(self, sig: Signature) -> tuple[tuple[_Group, str], ...]:
         routes = []
-        for group in self._groups:
+        groups = self._groups
+        categories = windows_categories(sig)
+        if categories is not None:
+            # Most groups are categories this event cannot have: not asked at all.
+            groups = [
+                g
+                for g in groups
+                if g.logsource.category is None or g.logsource.category in categories
+            ]
+        for group in groups:
             route = route_for(group.logsource, sig)
             if route is not None:
                 group.index(self.rules)

@@ -256,3 +256,32 @@ def test_service_channel_table_matches_pysigma() -> None:
         for service, channels in windows_logsource_mapping.items()
     }
     assert theirs == PYSIGMA_SERVICE_CHANNELS
+
+
+def test_windows_categories_name_every_category_a_windows_event_routes_to() -> None:
+    # The matcher asks route_for only about groups of these categories (and of none).
+    from heron.detect.sigma.logsource import (
+        LINUX_SYSMON,
+        WINDOWS_CATEGORY_ROUTES,
+        windows_categories,
+    )
+
+    channels = [SYSMON, "Security", "Microsoft-Windows-PowerShell/Operational"]
+    channels += ["Windows PowerShell", "System", "Application", None]
+    event_ids = [*range(0, 30), 400, 600, 800, 4103, 4104, 4624, 4657, 4688, None]
+    categories = [*WINDOWS_CATEGORY_ROUTES, "authentication", "network", None]
+    for channel in channels:
+        for eid in event_ids:
+            sig = signature({"Channel": channel, "EventID": eid, "event.module": "windows"})
+            allowed = windows_categories(sig)
+            assert allowed is not None
+            for category in categories:
+                routed = route_for(LogSource("windows", category), sig) is not None
+                if routed and category is not None:
+                    assert category in allowed, (channel, eid, category)
+                if category is not None and category in allowed:
+                    assert routed, (channel, eid, category)
+    sysmon = signature({"Channel": SYSMON, "EventID": 1})
+    assert "process_creation" in (windows_categories(sysmon) or ())
+    assert windows_categories(signature({"Channel": LINUX_SYSMON, "EventID": 1})) is None
+    assert windows_categories(signature({"event.module": "aws"})) is None
