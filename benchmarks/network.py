@@ -11,12 +11,20 @@ overload phase then drives Heron with ten times the connections of the sustained
 (TCP and HEC) plus a UDP flood, and reports the server's peak RSS and the UDP drops
 counted.
 
+The HEC phase waits for each request's answer, which comes once its events are
+committed: its rate is bound by the clients' concurrency (4 requests of 1,000 events in
+flight by default). ``heron_hec_ack`` sends the same requests to a second server with
+indexer acknowledgement on (answered once queued, ``/ack`` polled until every id reads
+true), as Vector's HEC sink does by default; it is timed until the last acknowledgement.
+
 Prints one JSON object:
   {"lines", "cores", "heron_tcp": {"events", "seconds", "events_per_s"},
-   "heron_hec": {...}, "rsyslog_tcp": {...} | null, "ratio_tcp", "ratio_hec",
+   "heron_hec": {...}, "heron_hec_ack": {...}, "rsyslog_tcp": {...} | null, "ratio_tcp",
+   "ratio_hec",
    "rss_mib": {"after_sustained", "peak_overload"}, "overload": {...}, "detect"}
 
-Usage: python benchmarks/network.py [--lines 500000] [--detect] [--skip-rsyslog] [--workers N]
+Usage: python benchmarks/network.py [--lines 500000] [--detect] [--skip-rsyslog]
+       [--skip-overload] [--skip-hec-ack] [--workers N]
 """
 
 from __future__ import annotations
@@ -90,7 +98,9 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
 class Heron:
     """``heron serve`` in a subprocess with TCP syslog, UDP syslog and HEC."""
 
-    def __init__(self, workdir: Path, detect: bool, workers: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, detect: bool, workers: int | None = None, hec_ack: bool = False
+    ) -> None:
         self.http_port, self.tcp_port = free_port(), free_port()
         self.udp_port = free_port(socket.SOCK_DGRAM)
         config = {
@@ -100,7 +110,7 @@ class Heron:
             "sources": [
                 {"type": "syslog", "protocol": "tcp", "port": self.tcp_port, "name": "tcp"},
                 {"type": "syslog", "protocol": "udp", "port": self.udp_port, "name": "udp"},
-                {"type": "hec"},
+                {"type": "hec", "ack": hec_ack},
             ],
         }
         path = workdir / "heron.json"
@@ -174,6 +184,61 @@ def tcp_phase(lines: list[bytes], port: int, connections: int) -> float:
     for t in threads:
         t.join()
     return started
+
+
+def hec_ack_phase(port: int, bodies: list[bytes], clients: int) -> tuple[float, float]:
+    """POST the bodies with indexer acknowledgement, as Vector's HEC sink does by
+    default: each client has a channel, is answered once its events are queued (an
+    ``ackId``), and polls ``/services/collector/ack`` until every id reads true (its
+    events committed). Returns (start, time the last id was acknowledged)."""
+    queue = list(reversed(bodies))
+    lock = threading.Lock()
+    done: list[float] = []
+
+    def worker(channel: str) -> None:
+        headers = {
+            "Authorization": f"Splunk {TOKEN}",
+            "Content-Type": "application/json",
+            "X-Splunk-Request-Channel": channel,
+        }
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        pending: set[int] = set()
+
+        def poll() -> None:
+            ids = orjson.dumps({"acks": sorted(pending)})
+            conn.request("POST", "/services/collector/ack", body=ids, headers=headers)
+            acks = orjson.loads(conn.getresponse().read())["acks"]
+            pending.difference_update(int(i) for i, ok in acks.items() if ok)
+
+        while True:
+            with lock:
+                if not queue:
+                    break
+                body = queue.pop()
+            while True:
+                conn.request("POST", "/services/collector/event", body=body, headers=headers)
+                answer = conn.getresponse()
+                reply = answer.read()
+                if answer.status == 200:
+                    pending.add(int(orjson.loads(reply)["ackId"]))
+                    break
+                poll()  # 503 busy: settle what is done, back off and resend
+                time.sleep(0.05)
+        while pending:
+            poll()
+            if pending:
+                time.sleep(0.02)
+        conn.close()
+        with lock:
+            done.append(time.perf_counter())
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(f"bench-{i}",)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return started, max(done)
 
 
 def hec_bodies(lines: list[bytes], per_request: int) -> list[bytes]:
@@ -331,6 +396,32 @@ def overload_phase(heron: Heron, lines: list[bytes], connections: int, clients: 
     }
 
 
+def hec_ack_run(
+    workdir: Path, lines: list[bytes], detect: bool, workers: int | None, batch: int, clients: int
+) -> dict:
+    """The HEC phase again, on a server with indexer acknowledgement turned on."""
+    workdir.mkdir()
+    heron = Heron(workdir, detect, workers, hec_ack=True)
+    try:
+        time.sleep(1)
+        tcp_phase(make_lines(WARM_UP_LINES, seed=99), heron.tcp_port, 2)
+        heron.wait_parsed("tcp", WARM_UP_LINES)
+        bodies = hec_bodies(lines, batch)
+        cpu_before = heron.cpu.total()
+        started, acknowledged = hec_ack_phase(heron.http_port, bodies, clients)
+        heron.wait_parsed("hec", len(lines))
+        seconds = acknowledged - started
+        cpu = heron.cpu.total() - cpu_before
+        return {
+            "events": len(lines),
+            "seconds": round(seconds, 3),
+            "events_per_s": round(len(lines) / seconds),
+            "cpu_s_per_100k_events": round(cpu * 100_000 / len(lines), 2),
+        }
+    finally:
+        heron.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=500_000)
@@ -340,6 +431,7 @@ def main() -> None:
     parser.add_argument("--detect", action="store_true", help="Run detection (built-in rules).")
     parser.add_argument("--skip-rsyslog", action="store_true")
     parser.add_argument("--skip-overload", action="store_true")
+    parser.add_argument("--skip-hec-ack", action="store_true", help="No HEC phase with acks.")
     parser.add_argument("--workers", type=int, default=None, help="HERON_WORKERS for serve")
     args = parser.parse_args()
 
@@ -393,6 +485,10 @@ def main() -> None:
                 result["rss_mib"]["peak_overload"] = result["overload"]["peak_rss_mib"]
         finally:
             heron.stop()
+        if not args.skip_hec_ack:
+            result["heron_hec_ack"] = hec_ack_run(
+                workdir / "ack", lines, args.detect, args.workers, args.hec_batch, args.hec_clients
+            )
     rsyslog = result.get("rsyslog_tcp")
     if rsyslog:
         for key in ("tcp", "hec"):
