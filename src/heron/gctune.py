@@ -13,8 +13,10 @@ allocations.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["YOUNG_THRESHOLD", "tune_for_bulk"]
+__all__ = ["YOUNG_THRESHOLD", "collector_paused", "tune_for_bulk"]
 
 #: Allocations between two young-generation passes (CPython's default is 700).
 YOUNG_THRESHOLD = 50_000
@@ -26,3 +28,16 @@ def tune_for_bulk() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic collection while a structure that lives on is built (a rule file
+    unpickled from the cache): the passes it would trigger find nothing to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -26,6 +26,7 @@ from heron.detect.sigma.ir import (
     LoadError,
 )
 from heron.detect.sigma.logsource import routing_warning
+from heron.gctune import collector_paused
 
 __all__ = ["LoadedRules", "compile_file", "find_rule_files", "load_rules"]
 
@@ -212,20 +213,23 @@ def load_rules(
     loaded = LoadedRules(errors=list(missing), files=len(files))
     cache = RuleCache(cache_dir) if cache_dir is not None else None
     options = _options(placeholders)
-    for path in files:
-        name = str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            loaded.errors.append(LoadError(name, None, f"cannot read: {exc}"))
-            continue
-        entry = None
-        key = ""
-        if cache is not None:
-            key = entry_key(data, name, options)
-            entry = cache.get(key)
+    # Cached entries first, with the cyclic collector paused: unpickling thousands of
+    # them otherwise spends a third of its time in passes over the rules loaded before.
+    # Files to compile come after, with it running (pySigma's objects form cycles).
+    found: list[tuple[Path, bytes, str, FileEntry | None]] = []
+    with collector_paused():
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                loaded.errors.append(LoadError(str(path), None, f"cannot read: {exc}"))
+                continue
+            key = entry_key(data, str(path), options) if cache is not None else ""
+            entry = cache.get(key) if cache is not None else None
+            found.append((path, data if entry is None else b"", key, entry))
+    for path, data, key, entry in found:
         if entry is None:
-            entry = compile_file(data, name, placeholders)
+            entry = compile_file(data, str(path), placeholders)
             loaded.cache_misses += 1
             if cache is not None:
                 cache.put(key, entry)

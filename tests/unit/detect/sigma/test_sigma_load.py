@@ -278,3 +278,22 @@ def test_correlation_pysigma_rejects_still_names_its_id(tmp_path: Path) -> None:
     loaded = load_rules([write(tmp_path / "c.yml", text)])
     assert [e.rule_id for e in loaded.errors] == ["55555555-5555-5555-5555-555555555555"]
     assert "field" in loaded.errors[0].reason
+
+
+def test_cached_and_compiled_files_keep_file_order_and_the_collector_runs_after(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    rules_dir = tmp_path / "rules"
+    for n in range(4):
+        write(
+            rules_dir / f"{n}.yml",
+            GOOD.replace("Whoami", f"Rule {n}").replace("11111111-1111", f"1111111{n}-1111"),
+        )
+    cache = tmp_path / "cache"
+    load_rules([rules_dir / "1.yml", rules_dir / "3.yml"], cache)  # half of them cached
+    mixed = load_rules([rules_dir], cache)
+    assert (mixed.cache_hits, mixed.cache_misses) == (2, 2)
+    assert [r.title for r in mixed.rules] == ["Rule 0", "Rule 1", "Rule 2", "Rule 3"]
+    assert gc.isenabled()
