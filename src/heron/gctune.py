@@ -32,8 +32,9 @@ def tune_for_bulk() -> None:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic collection while a structure that lives on is built (a rule file
-    unpickled from the cache): the passes it would trigger find nothing to free."""
+    """No cyclic collection while many objects that live on are made (a rule set
+    unpickled from the cache, a million indicators): the passes would walk the growing
+    heap again and again and find nothing to free."""
     enabled = gc.isenabled()
     gc.disable()
     try:

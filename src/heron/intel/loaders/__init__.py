@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
+from heron.gctune import collector_paused
 from heron.intel.errors import FeedError, IntelFormatError
-from heron.intel.loaders.base import LoadOptions, LoadResult, decode_text, gc_paused
+from heron.intel.loaders.base import LoadOptions, LoadResult, decode_text
 from heron.intel.loaders.csv import looks_like_csv, parse_csv
 from heron.intel.loaders.misp import looks_like_misp, parse_misp, parse_misp_feed
 from heron.intel.loaders.plain import parse_plain
@@ -62,7 +63,7 @@ def parse_bytes(
     """Indicators from the bytes of one input, in ``fmt`` (or the format detected)."""
     if fmt not in FORMATS:
         raise IntelFormatError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})", where=where)
-    with gc_paused():
+    with collector_paused():
         kind = detect_format(data, where) if fmt == "auto" else fmt
         if kind in ("stix", "misp"):
             doc = _json(data, where)
@@ -84,7 +85,7 @@ def load_path(path: Path, options: LoadOptions, *, fmt: str = "auto") -> LoadRes
     if path.is_dir():
         if not (path / "manifest.json").is_file():
             raise IntelFormatError("a folder must be a MISP feed (with manifest.json)", where=where)
-        with gc_paused():
+        with collector_paused():
             return parse_misp_feed(path, options, source=source).finish(options)
     try:
         data = path.read_bytes()

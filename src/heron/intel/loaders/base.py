@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,7 +16,6 @@ __all__ = [
     "LoadOptions",
     "LoadResult",
     "decode_text",
-    "gc_paused",
     "parse_time_value",
 ]
 
@@ -171,22 +167,6 @@ def parse_time_value(value: object) -> int | None:
     if number > 1e11:
         number /= 1000
     return int(number * NS_PER_S)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a million small objects are made.
-
-    Indicators hold no reference cycles; without the pause the collector walks the
-    growing heap again and again and a large load takes several times longer.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def decode_text(data: bytes, where: str) -> str:

@@ -16,8 +16,9 @@ from taxii2client.common import _HTTPConnection
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import Collection, as_pages
 
+from heron.gctune import collector_paused
 from heron.intel.errors import FeedError
-from heron.intel.loaders.base import LoadOptions, LoadResult, gc_paused
+from heron.intel.loaders.base import LoadOptions, LoadResult
 from heron.intel.loaders.stix import parse_stix
 from heron.model.timeutil import format_ns, now_ns
 
@@ -108,7 +109,7 @@ def fetch_taxii(
         ) from None
     finally:
         conn.close()
-    with gc_paused():
+    with collector_paused():
         result = parse_stix(
             {"type": "bundle", "objects": objects}, options, where=collection_url, source=source
         )
