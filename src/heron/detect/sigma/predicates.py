@@ -93,20 +93,26 @@ def _compile_re2(pattern: str | bytes, latin1: bool = False) -> Any:
         raise PredicateError(f"RE2 rejects {pattern!r}: {exc}") from None
 
 
-def re2_searcher(pattern: str) -> TextMatch:
-    """A function telling whether ``pattern`` (RE2) occurs in a text.
-
-    Calls the compiled RE2 object directly when the binding exposes it: the public
-    ``search`` builds a match object and decodes offsets, which costs more than the
-    search itself on short values.
-    """
-    compiled = _compile_re2(pattern)
+def _raw_search(compiled: Any) -> tuple[Any, Any, Any] | None:
+    """(compiled RE2 object, unanchored, no-match span) when the binding exposes them:
+    the public ``search`` builds a match object and decodes offsets, which costs more
+    than the search itself on short values."""
     raw = getattr(compiled, "_regexp", None)
     anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
     null = getattr(re2, "_NULL_SPAN", None)
     if raw is None or anchor is None or null is None or not hasattr(raw, "Match"):
+        return None
+    return raw, anchor, null
+
+
+def re2_searcher(pattern: str) -> TextMatch:
+    """A function telling whether ``pattern`` (RE2) occurs in a text."""
+    compiled = _compile_re2(pattern)
+    parts = _raw_search(compiled)
+    if parts is None:
         search = compiled.search
         return lambda s: search(s) is not None
+    raw, anchor, null = parts
 
     def found(s: str) -> bool:
         data = s.encode("utf-8", "surrogatepass")
@@ -118,12 +124,11 @@ def re2_searcher(pattern: str) -> TextMatch:
 def re2_latin1_searcher(pattern: bytes) -> Callable[[bytes], bool]:
     """A function telling whether ``pattern`` (RE2, Latin-1) occurs in Latin-1 bytes."""
     compiled = _compile_re2(pattern, latin1=True)
-    raw = getattr(compiled, "_regexp", None)
-    anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
-    null = getattr(re2, "_NULL_SPAN", None)
-    if raw is None or anchor is None or null is None or not hasattr(raw, "Match"):
+    parts = _raw_search(compiled)
+    if parts is None:
         search = compiled.search
         return lambda data: search(data) is not None
+    raw, anchor, null = parts
     return lambda data: bool(raw.Match(anchor, data, 0, len(data))[0] != null)
 
 
