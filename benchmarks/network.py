@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -186,6 +187,16 @@ def tcp_phase(lines: list[bytes], port: int, connections: int) -> float:
     return started
 
 
+def _take(queue: list[bytes], lock: threading.Lock) -> Iterator[bytes]:
+    """Request bodies off a list shared by the client threads, until it is empty."""
+    while True:
+        with lock:
+            if not queue:
+                return
+            body = queue.pop()
+        yield body
+
+
 def hec_ack_phase(port: int, bodies: list[bytes], clients: int) -> tuple[float, float]:
     """POST the bodies with indexer acknowledgement, as Vector's HEC sink does by
     default: each client has a channel, is answered once its events are queued (an
@@ -210,11 +221,7 @@ def hec_ack_phase(port: int, bodies: list[bytes], clients: int) -> tuple[float, 
             acks = orjson.loads(conn.getresponse().read())["acks"]
             pending.difference_update(int(i) for i, ok in acks.items() if ok)
 
-        while True:
-            with lock:
-                if not queue:
-                    break
-                body = queue.pop()
+        for body in _take(queue, lock):
             while True:
                 conn.request("POST", "/services/collector/event", body=body, headers=headers)
                 answer = conn.getresponse()
@@ -261,11 +268,7 @@ def hec_phase(port: int, bodies: list[bytes], clients: int, stats: dict | None =
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                body = queue.pop()
+        for body in _take(queue, lock):
             while True:
                 conn.request("POST", "/services/collector/event", body=body, headers=headers)
                 answer = conn.getresponse()
