@@ -12,13 +12,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from heron.detect.base import Detection, Detector
 from heron.enrich.base import Enricher
@@ -76,24 +77,31 @@ class Node:
         """Housekeeping after a bulk load: pending correlations, old days to Parquet.
 
         Returns the detections the pending correlations made."""
-        found = 0
-        if self.detector is not None and self.alerts is not None:
-            detections = self.detector.flush()
+        # Old days move (in DuckDB and Arrow, mostly outside the GIL) while the held
+        # correlations run here; their alerts are stored once the move is done.
+        detections: list[Detection] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="heron-compact") as housekeeping:
+            moving = housekeeping.submit(self._compact_old_days)
+            if self.detector is not None and self.alerts is not None:
+                detections = self.detector.flush()
+            moving.result()
+        if self.alerts is not None:
             self.alerts.add(detections)
-            found = len(detections)
+        return len(detections)
+
+    def _compact_old_days(self) -> None:
         # A few thousand old events spread over many days would become as many tiny
         # Parquet files (the EVTX samples: 8,255 events, 210 days, 1.3 s of writing);
         # they stay in the hot table until enough gather or 'heron retention' runs.
         try:
             self.store.compact(now_ns() - HOT_DAYS * 86400 * NS_PER_S, min_rows=COMPACT_MIN_ROWS)
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
             # Housekeeping only: the load is committed, and the days stay searchable.
             log.warning(
                 "old days stay in the hot table (moving them to Parquet failed: %s); "
                 "'heron retention' moves them later",
                 exc,
             )
-        return found
 
 
 @contextmanager
