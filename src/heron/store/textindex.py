@@ -67,12 +67,20 @@ def _bits_for(rows: int) -> int:
 
 
 def _positions(data: np.ndarray, bits: int) -> np.ndarray:
+    """The filter bit of every trigram of ``data`` (bytes): (b0<<16 | b1<<8 | b2), hashed."""
     if data.size < 3:
         return np.empty(0, dtype=np.uint32)
-    d = data.astype(np.uint32)
-    trigrams = (d[:-2] << 16) | (d[1:-1] << 8) | d[2:]
-    shift = np.uint32(32 - (bits.bit_length() - 1))
-    return (trigrams * _GOLDEN) >> shift
+    # Each trigram is read as the top three bytes of a big-endian word at its offset (one
+    # zero byte pads the last word): the same values as shifting and or-ing three
+    # widened copies of the text, in half the time.
+    padded = np.empty(data.size + 1, dtype=np.uint8)
+    padded[:-1] = data
+    padded[-1] = 0
+    words = np.ndarray((data.size - 2,), dtype=">u4", buffer=padded, strides=(1,))
+    hashed = (words >> np.uint32(8)).astype(np.uint32, copy=False)
+    hashed *= _GOLDEN
+    hashed >>= np.uint32(32 - (bits.bit_length() - 1))
+    return hashed
 
 
 def _text_bytes(array: pa.Array) -> np.ndarray:
@@ -137,7 +145,8 @@ def index_batch(cur: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         bits = _bits_for(block.num_rows)
         present = np.zeros(bits, dtype=bool)
         for part in _lowered_parts(cur, [block.column(name) for name in names]):
-            present[_positions(_text_bytes(part), bits)] = True
+            # Indexing with intp, not uint32, halves numpy's cost of setting the bits.
+            present[_positions(_text_bytes(part), bits).astype(np.intp)] = True
         rows.append((first, last, block.num_rows, np.packbits(present).tobytes()))
     if rows:
         cur.executemany(
