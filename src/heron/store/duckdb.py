@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -43,12 +42,9 @@ from heron.store.textindex import index_batch, init_index
 __all__ = ["BULK_CHECKPOINT_WAL", "CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
 
 _DAY_NS = 86400 * NS_PER_S
-#: Most hot rows one compaction query sorts (DuckDB sorts within its memory limit).
+#: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's
+#: row group in memory, and a million ~1 KB events in one ran out of 512 MB.
 COMPACT_BATCH_ROWS = 200_000
-#: Rows a compaction reads at a time, and so the largest Parquet row group it writes:
-#: about 19 MB of Arrow for ~1 KB events, outside DuckDB's memory limit (65,536 rows
-#: saved a tenth of the CPU and raised the peak RSS by 100 MB).
-PARQUET_BATCH_ROWS = 16_384
 # DuckDB's default buffer pool is 80% of RAM; a SIEM node shares its machine, and an
 # ingest of any size must stay within a known footprint.
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -61,8 +57,7 @@ CHECKPOINT_WAL = "128MB"
 #: past the threshold, 256MB, 512MB and 1GB measured the same. A crash replays at most
 #: this much WAL at the next start.
 BULK_CHECKPOINT_WAL = "1GB"
-_TS_NAME = "@timestamp"
-_TS = quote_ident(_TS_NAME)
+_TS = quote_ident("@timestamp")
 
 _DUCK_TYPES: dict[FieldKind, str] = {
     FieldKind.TIMESTAMP: "TIMESTAMP_NS",
@@ -112,36 +107,6 @@ def _day_batches(days: list[tuple[str, int]], most: int) -> list[tuple[str, str]
         previous = day
     batches.append((first, previous))
     return batches
-
-
-def _write_days(rows: pa.RecordBatchReader, folder: Path) -> None:
-    """Rows in @timestamp order as one zstd Parquet file per day, ``folder/day=D/part-*``.
-
-    pyarrow writes the files, not DuckDB's partitioned COPY: moving the 236k old events
-    of the benchmark's mixed corpus took 2.9-4.1 CPU-s that way and 2.3 this way, and
-    rows in order need only one open file at a time.
-    """
-    writer: pq.ParquetWriter | None = None
-    day = -1
-    try:
-        for batch in rows:
-            stamps = batch.column(_TS_NAME).cast(pa.int64()).to_numpy(zero_copy_only=False)
-            days = stamps // _DAY_NS
-            # Sorted rows: a day is a run, and a new run starts where the day changes.
-            starts = [0, *(np.flatnonzero(np.diff(days)) + 1).tolist()]
-            for begin, stop in zip(starts, [*starts[1:], len(days)], strict=True):
-                if int(days[begin]) != day:
-                    if writer is not None:
-                        writer.close()
-                    day = int(days[begin])
-                    path = folder / f"day={_day_of(day * _DAY_NS)}" / f"part-{uuid.uuid4()}.parquet"
-                    path.parent.mkdir(exist_ok=True)
-                    writer = pq.ParquetWriter(path, batch.schema, compression="zstd")
-                assert writer is not None
-                writer.write_batch(batch.slice(begin, stop - begin))
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def _like_pattern(value: str) -> str:
@@ -313,18 +278,21 @@ class DuckDBStore:
         return moved
 
     def _move_days(self, first: str, last: str) -> int:
-        """Move the days ``first``..``last`` to Parquet; the caller holds the write lock."""
+        """One COPY for the days ``first``..``last``; the caller holds the write lock."""
         start, end = _day_start(first), _day_start(last) + _DAY_NS
         where = f"{_TS} >= make_timestamp_ns(?) AND {_TS} < make_timestamp_ns(?)"
         cur = self._cursor()
         # Files stay invisible (and are removed as orphans after a crash) until their
         # manifest rows commit with the DELETE.
         staging = self.root / "parquet" / f".staging-{uuid.uuid4().hex}"
-        staging.mkdir(parents=True, exist_ok=True)
-        rows = cur.sql(
-            f"SELECT * FROM events_hot WHERE {where} ORDER BY {_TS}", params=[start, end]
-        ).to_arrow_reader(PARQUET_BATCH_ROWS)
-        _write_days(rows, staging)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        quoted = "'" + str(staging).replace("'", "''") + "'"
+        cur.execute(
+            f"COPY (SELECT *, strftime({_TS}, '%Y-%m-%d') AS day FROM events_hot "
+            f"WHERE {where} ORDER BY {_TS}) TO {quoted} (FORMAT parquet, "
+            "PARTITION_BY (day), COMPRESSION zstd, FILENAME_PATTERN 'part-{uuid}')",
+            [start, end],
+        )
         manifest: list[tuple[str, str, int, int]] = []
         for written in sorted(staging.rglob("*.parquet")):
             day = written.parent.name.removeprefix("day=")
