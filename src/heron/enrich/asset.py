@@ -191,7 +191,7 @@ class AssetInventory:
         rows = list(assets.values())
         table = pa.table(
             {
-                "key": [a.key for a in rows],
+                "key": pa.array([a.key for a in rows], pa.string()),
                 **{f.name: pa.array([getattr(a, f.name) for a in rows], f.type) for f in _SCHEMA},
             }
         )

@@ -110,7 +110,9 @@ def retro_match(
                 hit_values.append(raw)
     if not hit_values:
         return []
-    hits = pa.table({"field": hit_names, "value": hit_values})
+    hits = pa.table(
+        {"field": pa.array(hit_names, pa.string()), "value": pa.array(hit_values, pa.string())}
+    )
     cur.register("_retro_hits", hits)
     found: dict[str, Any] = {}
     try:

@@ -6,6 +6,10 @@ builds Arrow tables (each ``heron ingest``, each worker process), spent on a lib
 Heron never uses. Heron hands pyarrow lists, never pandas objects, so the probe is
 answered "absent" once, before the first conversion. Code that really asks pyarrow
 for pandas (``Table.to_pandas``) still gets it: pyarrow imports pandas again there.
+
+That answer covers lists converted with a type. Inferring a list's type imports pandas
+again on every try until it succeeds (pyarrow's C++ side), so Heron always names the
+type (``pa.array(values, pa.string())``).
 """
 
 from __future__ import annotations

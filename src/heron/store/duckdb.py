@@ -239,10 +239,11 @@ class DuckDBStore:
                 "received": pa.array([d.received for d in letters], pa.int64()).cast(
                     pa.timestamp("ns")
                 ),
-                "source": [d.source for d in letters],
-                "location": [d.location for d in letters],
-                "reason": [d.reason for d in letters],
-                "raw": [d.raw for d in letters],
+                # Typed columns: inferring a list's type makes pyarrow import pandas.
+                "source": pa.array([d.source for d in letters], pa.string()),
+                "location": pa.array([d.location for d in letters], pa.string()),
+                "reason": pa.array([d.reason for d in letters], pa.string()),
+                "raw": pa.array([d.raw for d in letters], pa.string()),
                 "raw_size": pa.array([d.raw_size for d in letters], pa.int64()),
             }
         )

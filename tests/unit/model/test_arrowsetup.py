@@ -6,6 +6,7 @@ import importlib.util
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,19 @@ def test_pandas_still_works_when_asked_for() -> None:
         """
     )
     assert out == "DataFrame [1, 2]"
+
+
+@pytest.mark.skipif(not _HAS_PANDAS, reason="pandas is not installed: nothing to keep out")
+def test_dead_letters_are_stored_without_loading_pandas(tmp_path: Path) -> None:
+    # pyarrow imports pandas whenever it infers the type of a Python list.
+    out = _run(
+        f"""
+        import sys
+        from heron.model.deadletter import DeadLetter
+        from heron.store.duckdb import DuckDBStore
+        with DuckDBStore({str(tmp_path)!r}) as store:
+            store.add_dead_letters([DeadLetter.of("f.log", "bad", "raw line", "line 1", 1)])
+            print(len(store.dead_letters()), "pandas" in sys.modules)
+        """
+    )
+    assert out == "1 False"
