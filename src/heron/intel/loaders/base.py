@@ -63,7 +63,9 @@ class BulkIndicators:
             "confidence": pa.array([self.confidence] * n, pa.int32()),
             "alert": pa.array([self.alert] * n, pa.bool_()),
             "expires": pa.array([self.expires] * n, pa.int64()),
-            "tags": pa.array([TAG_SEPARATOR.join(self.tags) if self.tags else None] * n),
+            "tags": pa.array(
+                [TAG_SEPARATOR.join(self.tags) if self.tags else None] * n, pa.string()
+            ),
         }
         columns = [
             pa.array(self.types, pa.string()),
