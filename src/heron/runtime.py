@@ -77,8 +77,8 @@ class Node:
         """Housekeeping after a bulk load: pending correlations, old days to Parquet.
 
         Returns the detections the pending correlations made."""
-        # Old days move (in DuckDB and Arrow, mostly outside the GIL) while the held
-        # correlations run here; their alerts are stored once the move is done.
+        # Old days move (a DuckDB COPY, outside the GIL) while the held correlations run
+        # here; their alerts are stored once the move is done.
         detections: list[Detection] = []
         with ThreadPoolExecutor(1, thread_name_prefix="heron-compact") as housekeeping:
             moving = housekeeping.submit(self._compact_old_days)
