@@ -67,6 +67,14 @@ _DUCK_TYPES: dict[FieldKind, str] = {
 }
 
 
+#: Columns of whole records (``event.original`` and the JSON of vendor fields, ~1-3 KB a
+#: row) are stored with zstd instead of DuckDB's own choice (dictionary and FSST): on
+#: 1M mixed-corpus events, storing and checkpointing took 6.5 CPU-s instead of 10.6 and
+#: the file 155 MB instead of 552, with free-text, JSON and by-id queries as fast.
+#: Short columns keep DuckDB's choice (a dictionary answers an equality filter faster).
+_ZSTD_COLUMNS = frozenset({"event.original", EXTRA_COLUMN})
+
+
 def duckdb_column_type(name: str) -> str:
     """The DuckDB type of a stored column."""
     if name == EXTRA_COLUMN:
@@ -159,8 +167,11 @@ class DuckDBStore:
     # -- set-up ---------------------------------------------------------------------
 
     def _create_schema(self) -> None:
+        # A data directory created before zstd keeps its table (DuckDB cannot change a
+        # column's compression): its events are stored as they were.
         columns = ", ".join(
             f"{quote_ident(name)} {duckdb_column_type(name)}"
+            + (" USING COMPRESSION zstd" if name in _ZSTD_COLUMNS else "")
             for name in [*CORE_FIELDS, EXTRA_COLUMN]
         )
         self._con.execute(f"CREATE TABLE IF NOT EXISTS events_hot ({columns})")
