@@ -80,6 +80,7 @@ class Node:
         # Old days move (a DuckDB COPY, outside the GIL) while the held correlations run
         # here; their alerts are stored once the move is done.
         detections: list[Detection] = []
+        self.store.set_threads(None)
         with ThreadPoolExecutor(1, thread_name_prefix="heron-compact") as housekeeping:
             moving = housekeeping.submit(self._compact_old_days)
             if self.detector is not None and self.alerts is not None:
@@ -119,6 +120,12 @@ def open_node(
     from heron.enrich.build import build_enrichers, build_intel_detector
 
     store = DuckDBStore(data_dir, checkpoint_wal=BULK_CHECKPOINT_WAL if bulk else CHECKPOINT_WAL)
+    if bulk:
+        # A bulk load's appends run beside the processes that transform, which use the
+        # cores: a second DuckDB thread per insert only added coordination (EVTX rows:
+        # 7.8-8.1 CPU-us a row single-threaded, 10.1-13.6 with two). finish_ingest
+        # gives DuckDB the cores back for the housekeeping.
+        store.set_threads(1)
     try:
         node = Node(data_dir, store, rule_paths=tuple(rule_paths) if rule_paths else None)
         if detect:

@@ -502,6 +502,13 @@ class DuckDBStore:
         """A cursor on this store's database, for components that keep tables beside events."""
         return self._cursor()
 
+    def set_threads(self, threads: int | None) -> None:
+        """DuckDB's worker threads from now on (``None``: DuckDB's default, one a core)."""
+        if threads is None:
+            self._con.execute("RESET threads")
+        else:
+            self._con.execute(f"SET threads = {int(threads)}")
+
     def close(self) -> None:
         self._con.close()
 
