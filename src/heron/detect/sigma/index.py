@@ -432,7 +432,6 @@ class GroupIndex:
         "_low",
         "_n",
         "_names",
-        "always",
         "size",
     )
 
@@ -476,7 +475,6 @@ class GroupIndex:
         packer = _Packer(n, frozenset(two))
         self._n = n
         self._low = (1 << n) - 1
-        self.always = tuple(always)
         self._always = sum(1 << pos for pos in always)
         self._by_field: dict[str, _FieldIndex] = {
             fld: _field_index(b, packer) for fld, b in builds.items()
