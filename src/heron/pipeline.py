@@ -156,12 +156,17 @@ class Pipeline:
         self.enrichers = list(enrichers)
         self.context = context or ParseContext()
 
-    def commit(self, results: Sequence[ChunkResult]) -> None:
-        """Store transformed chunks in one write: events first, so no alert names a lost event."""
+    def commit(self, results: Sequence[ChunkResult], *, receipt: int | None = None) -> None:
+        """Store transformed chunks: dead letters, then the events in one transaction (with
+        ``receipt``, the receive log's highest record among them), then the alerts, so
+        no alert names a lost event and a crash can repeat dead letters, never lose them."""
+        self.store.add_dead_letters([d for r in results for d in r.dead_letters])
         tables = [r.table for r in results if r.table is not None]
         if tables:
-            self.store.append(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
-        self.store.add_dead_letters([d for r in results for d in r.dead_letters])
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            self.store.append(table, receipt=receipt)
+        elif receipt is not None:
+            self.store.append(EventBatch([]).to_arrow(), receipt=receipt)
         detections = [d for r in results for d in r.detections]
         if detections and self.alerts is not None:
             self.alerts.add(detections)

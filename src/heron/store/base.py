@@ -56,8 +56,13 @@ class StoreStats:
 class Store(Protocol):
     """An event store. Every implementation passes ``tests/conformance``."""
 
-    def append(self, batch: EventBatch | pa.Table) -> int:
-        """Store a batch durably; return the number of events stored."""
+    def append(self, batch: EventBatch | pa.Table, *, receipt: int | None = None) -> int:
+        """Store a batch durably; return the number of events stored. ``receipt`` (the
+        receive log's highest record in the batch) is stored in the same transaction."""
+        ...
+
+    def receipt(self) -> int:
+        """The receive log's highest record stored (``heron.receivelog``); 0 before any."""
         ...
 
     def search(self, query: SearchQuery) -> list[Event]:

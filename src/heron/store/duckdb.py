@@ -184,6 +184,11 @@ class DuckDBStore:
             "received TIMESTAMP_NS, source VARCHAR, location VARCHAR, reason VARCHAR, "
             "raw VARCHAR, raw_size BIGINT)"
         )
+        # The receive log's highest record stored (``heron.receivelog``), committed with
+        # the events it covers.
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS receipts (log VARCHAR PRIMARY KEY, seq BIGINT)"
+        )
         init_index(self._con)
 
     def _parquet_paths(self) -> list[str]:
@@ -218,9 +223,14 @@ class DuckDBStore:
 
     # -- writing --------------------------------------------------------------------
 
-    def append(self, batch: EventBatch | pa.Table) -> int:
+    def append(self, batch: EventBatch | pa.Table, *, receipt: int | None = None) -> int:
+        """Store a batch in one transaction; ``receipt``: the receive log's highest record
+        in it, recorded in the same transaction (so a crash replays exactly the rest)."""
         table = batch.to_arrow() if isinstance(batch, EventBatch) else batch
         if table.num_rows == 0:
+            if receipt is not None:
+                with self._write_lock:
+                    self._record_receipt(self._cursor(), receipt)
             return 0
         table = _naive_timestamps(table)
         with self._write_lock:
@@ -232,6 +242,8 @@ class DuckDBStore:
                 try:
                     cur.execute("INSERT INTO events_hot BY NAME SELECT * FROM _heron_batch")
                     index_batch(cur, table)
+                    if receipt is not None:
+                        self._record_receipt(cur, receipt)
                     cur.execute("COMMIT")
                 except BaseException:
                     cur.execute("ROLLBACK")
@@ -239,6 +251,15 @@ class DuckDBStore:
             finally:
                 cur.unregister("_heron_batch")
         return int(table.num_rows)
+
+    @staticmethod
+    def _record_receipt(cur: duckdb.DuckDBPyConnection, seq: int) -> None:
+        cur.execute("INSERT OR REPLACE INTO receipts VALUES ('receive', ?)", [seq])
+
+    def receipt(self) -> int:
+        """The receive log's highest record stored; 0 before the first."""
+        row = self._cursor().execute("SELECT seq FROM receipts WHERE log = 'receive'").fetchone()
+        return int(row[0]) if row else 0
 
     def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
