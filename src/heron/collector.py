@@ -8,7 +8,9 @@ rule paths) before a single socket is bound. ``Collector`` owns the running part
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from heron.intake import ChunkPool, Intake
 from heron.metrics import CollectorMetrics
 from heron.parsers import FORMATS, ParseContext, get_parser
 from heron.pipeline import Pipeline
+from heron.receivelog import ReceiveLog
 from heron.runtime import Node, WorkerPool
 from heron.sources.base import HttpSource, ListenPort, ServiceSource, SourceRuntime
 from heron.sources.bulk import BulkSource
@@ -52,6 +55,8 @@ __all__ = [
 ]
 
 Source = ServiceSource | HttpSource
+
+log = logging.getLogger(__name__)
 
 
 def source_name(config: SourceConfig) -> str:
@@ -235,6 +240,11 @@ class Collector:
             context=context,
         )
         limits = config.limits
+        self.store = node.store
+        # HEC requests are answered once synced here, not once committed.
+        self.receive_log = (
+            ReceiveLog(node.data_dir / "state" / "receive") if config.receive_log else None
+        )
         self.intake = Intake(
             self.pipeline,
             self.metrics,
@@ -243,6 +253,7 @@ class Collector:
             batch_events=limits.batch_events,
             batch_wait_s=limits.batch_wait_ms / 1000,
             pool_factory=_pool_factory(node, context, serve_workers(workers)),
+            receive_log=self.receive_log,
         )
         self.sources = build_sources(config, tokens, node.data_dir)
         self._runtimes = {
@@ -302,8 +313,26 @@ class Collector:
         return [s for s in self.sources if isinstance(s, SyslogSource | TailSource)]
 
     async def start(self) -> None:
-        """Start the pipeline thread, then every listening or tailing source."""
+        """Start the pipeline thread, store what the receive log holds past the store's
+        receipt (a crash left it answered but not stored), then start every listening
+        or tailing source."""
+        replay = []
+        receive_log = self.receive_log
+        if receive_log is not None:
+            replay = receive_log.recover(self.store.receipt())
+            receive_log.start(asyncio.get_running_loop())
+            self.metrics.receive_log = lambda: (
+                receive_log.synced_records,
+                receive_log.sync_failures,
+            )
         self.intake.start(self.formats())
+        if replay:
+            log.warning(
+                "receive log: %d requests taken before the last stop were not stored; "
+                "storing them now",
+                len(replay),
+            )
+            await self.intake.replay(replay)
         try:
             for source in self.service_sources():
                 await source.start(self.runtime(source.name))
@@ -323,3 +352,5 @@ class Collector:
         """Stop the sources, then commit everything still queued."""
         await self.stop_sources()
         await self.intake.close()
+        if self.receive_log is not None:
+            self.receive_log.close()

@@ -166,6 +166,9 @@ class ServeConfig(_Model):
     rules: list[Path] | None = None
     detect: bool = True
     limits: LimitsConfig = LimitsConfig()
+    # HEC answers once a request is synced to the receive log (<data-dir>/state/receive),
+    # which a restart replays; off: once the request's batch is committed.
+    receive_log: bool = True
     # Alert grouping and entity risk: checked by AlertSettings.from_mapping.
     alerts: dict[str, Any] = Field(default_factory=dict)
     # RFC 3164 lines carry neither year nor zone.

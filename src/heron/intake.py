@@ -9,7 +9,9 @@ once a batch is big enough to pay for starting them (parse, normalize, enrich an
 single-event matching there; correlation, in batch order, here); a commit thread writes
 each transformed batch in one store write (synced to the WAL), while the next batch
 is transformed. Only then is each submission's future resolved: an answer or an
-acknowledgement given after that future resolved is about durable data.
+acknowledgement given after that future resolved is about durable data. A submission
+through ``submit_logged`` is durable sooner, once synced to the receive log
+(``heron.receivelog``), which a restart replays.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from heron.metrics import CollectorMetrics, SourceMetrics
 from heron.model.deadletter import DeadLetter
 from heron.model.timeutil import now_ns
 from heron.pipeline import ChunkResult, Pipeline
+from heron.receivelog import LoggedSubmission, ReceiveLog, encode_submission
 from heron.sources.file import RawChunk
 
 __all__ = ["ChunkPool", "Committed", "Intake", "IntakeClosedError", "QueueFullError"]
@@ -72,6 +75,7 @@ class _Unit:
     from_file: bool
     want_ids: bool
     future: asyncio.Future[Committed] | None
+    seq: int | None = None  # its record in the receive log
 
 
 @dataclass(slots=True)
@@ -114,8 +118,13 @@ class Intake:
         batch_wait_s: float = 0.0,
         pool_factory: Callable[[], ChunkPool] | None = None,
         pool_min_events: int = 2_000,
+        receive_log: ReceiveLog | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.receive_log = receive_log
+        # Set when a batch answered from the receive log failed to commit: the receipt
+        # then stays where it is, so a restart stores that batch (and those after it).
+        self._receipt_held = False
         self.metrics = metrics
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -210,6 +219,70 @@ class Intake:
         self._take(events, nbytes)
         self._enqueue(chunks, source, events, nbytes, False, False, False)
         return True
+
+    async def submit_logged(
+        self,
+        chunks: Sequence[RawChunk],
+        source: SourceMetrics,
+        *,
+        nbytes: int,
+        timeout: float | None = None,
+    ) -> asyncio.Future[None]:
+        """Queue chunks; the future resolves once they are durable: synced to the receive
+        log, or committed when there is no log or it could not take them."""
+        events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
+        await self._reserve(events, nbytes, timeout)
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[Committed] = loop.create_future()
+        seq, synced = None, None
+        if self.receive_log is not None:
+            try:
+                payload = encode_submission(source.name, source.type, chunks)
+            except TypeError as exc:  # not JSON: answered after commit instead
+                log.warning("receive log: cannot record a submission (%s)", exc)
+            else:
+                seq, synced = self.receive_log.append(payload)
+        # Numbered and queued in one step on the loop: the queue keeps the log's order.
+        self._queue.put(_Unit(chunks, source, events, nbytes, False, False, committed, seq))
+        durable: asyncio.Future[None] = loop.create_future()
+
+        # Each callback reads its future's outcome even when the other already answered,
+        # so no exception is left unretrieved.
+        def on_committed(done: asyncio.Future[Committed]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if durable.done():
+                return
+            if done.cancelled():
+                durable.cancel()
+            elif error is not None:
+                durable.set_exception(error)
+            else:
+                durable.set_result(None)
+
+        def on_synced(done: asyncio.Future[None]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if error is None and not done.cancelled() and not durable.done():
+                durable.set_result(None)
+            # A failed sync leaves the answer to the commit.
+
+        committed.add_done_callback(on_committed)
+        if synced is not None:
+            synced.add_done_callback(on_synced)
+        return durable
+
+    async def replay(self, submissions: Sequence[LoggedSubmission]) -> None:
+        """Queue what the receive log holds past the store's receipt, before any source
+        opens: the records keep their numbers, so their commits move the receipt on."""
+        for item in submissions:
+            metrics = self.metrics.source(item.source, item.kind)
+            events = sum(len(c.records) + len(c.dead_letters) for c in item.chunks)
+            nbytes = sum(len(r) for c in item.chunks for r in c.records)
+            await self._reserve(events, nbytes, None)
+            metrics.received += events
+            self.metrics.replayed += events
+            self._queue.put(
+                _Unit(item.chunks, metrics, events, nbytes, False, False, None, item.seq)
+            )
 
     def _fits(self, events: int, nbytes: int) -> bool:
         # An empty queue takes any one submission, so a single oversized request
@@ -446,15 +519,30 @@ class Intake:
     def _commit(self, batch: list[_Unit], per_unit: list[list[ChunkResult]]) -> None:
         started = time.perf_counter()
         outcomes: list[tuple[_Unit, Committed | BaseException]] = []
+        logged = [u.seq for u in batch if u.seq is not None]
+        receipt = max(logged) if logged and not self._receipt_held else None
         try:
-            self.pipeline.commit([r for results in per_unit for r in results])
+            self.pipeline.commit([r for results in per_unit for r in results], receipt=receipt)
         except Exception as exc:
             self.metrics.commit_failures += 1
             log.error("commit of a batch of %d submissions failed: %s", len(batch), exc)
+            if logged and not self._receipt_held:
+                # Those were answered from the receive log: they stay there, and so do
+                # the batches after them, until a restart stores them.
+                self._receipt_held = True
+                log.error(
+                    "records %d-%d of the receive log were answered but not stored: "
+                    "they are stored when the server restarts",
+                    min(logged),
+                    max(logged),
+                )
             for unit in batch:
-                unit.source.dropped += unit.events
+                if unit.seq is None:
+                    unit.source.dropped += unit.events
                 outcomes.append((unit, exc))
         else:
+            if receipt is not None and self.receive_log is not None:
+                self.receive_log.release(receipt)
             self.metrics.commit_seconds.observe(time.perf_counter() - started)
             self.metrics.batches_committed += 1
             for unit, results in zip(batch, per_unit, strict=True):

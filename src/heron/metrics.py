@@ -68,6 +68,9 @@ class CollectorMetrics:
     queue_depth: Callable[[], tuple[int, int]] = lambda: (0, 0)
     queue_capacity: tuple[int, int] = (0, 0)
     queue_peak_events: int = 0  # the most events ever queued at once
+    replayed: int = 0  # records queued again from the receive log at start
+    # Read at scrape time from the receive log, when there is one.
+    receive_log: Callable[[], tuple[int, int]] | None = None  # (records synced, failures)
 
     def source(self, name: str, kind: str) -> SourceMetrics:
         """The counters of source ``name``, created on first use."""
@@ -131,6 +134,21 @@ class CollectorMetrics:
         _histogram(
             out, "heron_commit_seconds", "Time to commit one batch durably.", self.commit_seconds
         )
+        _counter(
+            out,
+            "heron_receive_log_replayed_total",
+            "Records stored again from the receive log after a restart.",
+            self.replayed,
+        )
+        if self.receive_log is not None:
+            synced, failures = self.receive_log()
+            _counter(out, "heron_receive_log_synced_total", "Records synced to the log.", synced)
+            _counter(
+                out,
+                "heron_receive_log_failures_total",
+                "Writes to the receive log that failed (answered after commit instead).",
+                failures,
+            )
         _gauge(out, "heron_start_time_seconds", "When this server started.", round(self.started, 3))
         return "\n".join(out) + "\n"
 

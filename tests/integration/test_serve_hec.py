@@ -32,7 +32,7 @@ def post(server: ServerThread, path: str, body: bytes, **headers: str) -> httpx.
     return httpx.post(server.url + path, content=body, headers={**AUTH, **headers}, timeout=30)
 
 
-def test_events_are_stored_before_the_answer(hec: ServerThread) -> None:
+def test_events_are_stored(hec: ServerThread) -> None:
     body = (
         b'{"event": "plain text from an app", "host": "app01", "time": 1700000000.25, '
         b'"sourcetype": "myapp", "fields": {"env": "prod"}}'
@@ -51,7 +51,8 @@ def test_events_are_stored_before_the_answer(hec: ServerThread) -> None:
     answer = post(hec, "/services/collector/event", body)
     assert answer.status_code == 200
     assert answer.json() == {"text": "Success", "code": 0}
-    # A 200 means committed: the events are there now, without waiting.
+    # A 200 means durable (synced to the receive log); stored once the queue drains.
+    hec.wait_idle()
     rows = hec.rows(
         'SELECT "host.name" AS host, "user.name" AS user, message, '
         '"@timestamp" AS ts, extra FROM events ORDER BY message'
@@ -68,11 +69,21 @@ def test_events_are_stored_before_the_answer(hec: ServerThread) -> None:
     assert any(r["host"] == "db01" for r in rows)
 
 
+def test_without_the_receive_log_the_answer_follows_the_commit(data_dir: Path) -> None:
+    with serving(data_dir, sources=[{"type": "hec"}], receive_log=False) as server:
+        answer = post(server, "/services/collector/event", orjson.dumps({"event": "first"}))
+        assert answer.status_code == 200
+        # No waiting: without the log, a 200 means committed.
+        assert server.rows("SELECT message FROM events") == [{"message": "first"}]
+    assert not (data_dir / "state" / "receive").exists()
+
+
 def test_raw_endpoint_lines(hec: ServerThread) -> None:
     body = f"{SYSLOG}\r\nsecond line of plain text\n\n".encode()
     answer = post(hec, "/services/collector/raw?host=rawhost&sourcetype=syslog", body)
     assert answer.status_code == 200, answer.text
     plain = post(hec, "/services/collector/raw?host=rawhost", b"just words\n")
+    hec.wait_idle()
     assert plain.status_code == 200
     rows = hec.rows('SELECT "host.name" AS host, message FROM events')
     assert {"web01", "rawhost"} <= {r["host"] for r in rows}
@@ -86,6 +97,7 @@ def test_gzip_and_bad_gzip(hec: ServerThread) -> None:
         hec, "/services/collector/event", gzip.compress(body), **{"Content-Encoding": "gzip"}
     )
     assert answer.status_code == 200
+    hec.wait_idle()
     assert len(hec.rows("SELECT 1 FROM events")) == 100
     bad = post(
         hec, "/services/collector/event", b"\x1f\x8bnot really gzip", **{"Content-Encoding": "gzip"}
@@ -167,6 +179,7 @@ def test_bad_events_are_reported_and_the_rest_stored(hec: ServerThread) -> None:
     answer = post(hec, "/services/collector/event", body)
     assert answer.status_code == 400
     assert answer.json() == {"text": "Invalid data format", "code": 6, "invalid-event-number": 1}
+    hec.wait_idle()
     messages = {r["message"] for r in hec.rows("SELECT message FROM events")}
     assert messages == {"first good", "after the broken one", "last good"}
     reasons = [r["reason"] for r in hec.rows("SELECT reason FROM dead_letters")]

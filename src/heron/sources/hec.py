@@ -458,20 +458,27 @@ class _HecHandler:
         self.metrics.received += batch.count
         chunks = batch.all_chunks()
         nbytes = sum(len(r) for c in chunks for r in c.records)
+        intake = self.runtime.intake
+        acked = self.source.config.ack and channel is not None and batch.first_bad is None
+        durable: asyncio.Future[Any]
         try:
-            future = await self.runtime.intake.submit(
+            if acked:
+                committed = await intake.submit(
+                    chunks, self.metrics, nbytes=nbytes, timeout=self.runtime.busy_timeout_s
+                )
+                assert committed is not None
+                assert channel is not None
+                return _answer(200, "Success", 0, ackId=self.source.acks.issue(channel, committed))
+            # Answered once durable: synced to the receive log, or else committed.
+            durable = await intake.submit_logged(
                 chunks, self.metrics, nbytes=nbytes, timeout=self.runtime.busy_timeout_s
             )
         except (QueueFullError, IntakeClosedError):
             self.metrics.received -= batch.count
             self.metrics.rejected["busy"] += 1
             return _answer(503, "Server is busy", 9)
-        assert future is not None
-        if self.source.config.ack and channel is not None and batch.first_bad is None:
-            ack_id = self.source.acks.issue(channel, future)
-            return _answer(200, "Success", 0, ackId=ack_id)
         try:
-            await future
+            await durable
         except Exception:
             return _answer(500, "Internal server error", 8)
         if batch.first_bad is not None:

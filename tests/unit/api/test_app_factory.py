@@ -44,7 +44,12 @@ def test_create_app_serves_ingest_health_and_extra_groups(tmp_path: Path) -> Non
                     headers={"Authorization": f"Splunk {TOKEN}"},
                 )
                 assert answer.status_code == 200
-                health = (await client.get("/healthz")).json()
+                # Answered once in the receive log; stored when its batch commits.
+                for _ in range(200):
+                    health = (await client.get("/healthz")).json()
+                    if health["sources"]["hec"]["parsed"]:
+                        break
+                    await asyncio.sleep(0.05)
                 assert health["sources"]["hec"]["parsed"] == 1
                 assert "heron_source_parsed_total" in (await client.get("/metrics")).text
                 assert (await client.get("/extra/hello")).text == "hello from another group"
