@@ -11,11 +11,12 @@ overload phase then drives Heron with ten times the connections of the sustained
 (TCP and HEC) plus a UDP flood, and reports the server's peak RSS and the UDP drops
 counted.
 
-The HEC phase waits for each request's answer, which comes once its events are
-committed: its rate is bound by the clients' concurrency (4 requests of 1,000 events in
-flight by default). ``heron_hec_ack`` sends the same requests to a second server with
-indexer acknowledgement on (answered once queued, ``/ack`` polled until every id reads
-true), as Vector's HEC sink does by default; it is timed until the last acknowledgement.
+The HEC phase's clients (4, of 1,000 events a request) each wait for their answer
+before sending again; the answer comes once the request is synced to the receive log,
+and the phase is timed until the last event is committed. ``heron_hec_ack`` sends the
+same requests to a second server with indexer acknowledgement on (answered once queued,
+``/ack`` polled until every id reads true), as Vector's HEC sink does by default; it is
+timed until the last acknowledgement.
 
 Prints one JSON object:
   {"lines", "cores", "heron_tcp": {"events", "seconds", "events_per_s"},
