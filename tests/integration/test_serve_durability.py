@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -79,15 +80,14 @@ class AckingClient:
                 self.acked.extend(self.pending.pop(int(key)))
 
 
+def _hec_config(source: dict[str, object]) -> dict[str, Any]:
+    return {"tokens": [TOKEN], "detect": False, "http": {"port": free_port()}, "sources": [source]}
+
+
 def test_acknowledged_events_survive_sigkill(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = free_port()
-    config = {
-        "tokens": [TOKEN],
-        "detect": False,
-        "http": {"port": port},
-        "sources": [{"type": "hec", "ack": True}],
-    }
+    config = _hec_config({"type": "hec", "ack": True})
+    port = config["http"]["port"]
     server = HeronProcess(tmp_path, data_dir, config).start()
     client = AckingClient(f"http://127.0.0.1:{port}")
     sender = threading.Thread(target=client.run, daemon=True)
@@ -106,17 +106,24 @@ def test_acknowledged_events_survive_sigkill(tmp_path: Path) -> None:
     acked = set(client.acked)
     assert client.sent > len(acked)  # some were in flight when the server died
 
-    # A restart on the same data directory recovers the store (WAL replay) and serves.
+    _restart_and_check(tmp_path, data_dir, config, acked)
+
+
+def _restart_and_check(
+    tmp_path: Path, data_dir: Path, config: dict[str, Any], acknowledged: set[str]
+) -> None:
+    """Start the server again on the data directory (the store replays its WAL, the
+    receive log what it holds), stop it, and find every acknowledged marker once."""
     again = HeronProcess(tmp_path, data_dir, config).start()
     try:
+        port = config["http"]["port"]
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
         assert again.terminate() == 0
     finally:
         again.kill()
-
     rows = query(data_dir, "SELECT json_extract_string(extra, '$.marker') AS m FROM events")
     stored = [r["m"] for r in rows]
-    missing = acked - set(stored)
+    missing = acknowledged - set(stored)
     assert not missing, f"{len(missing)} acknowledged events lost, e.g. {sorted(missing)[:3]}"
     assert len(stored) == len(set(stored))  # nothing stored twice
 
@@ -151,13 +158,8 @@ class AnsweredClient:
 
 def test_answered_events_survive_sigkill(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = free_port()
-    config = {
-        "tokens": [TOKEN],
-        "detect": False,
-        "http": {"port": port},
-        "sources": [{"type": "hec"}],
-    }
+    config = _hec_config({"type": "hec"})
+    port = config["http"]["port"]
     server = HeronProcess(tmp_path, data_dir, config).start()
     clients = [AnsweredClient(f"http://127.0.0.1:{port}", f"client{i}") for i in range(4)]
     senders = [threading.Thread(target=c.run, daemon=True) for c in clients]
@@ -178,17 +180,7 @@ def test_answered_events_survive_sigkill(tmp_path: Path) -> None:
     answered = {m for c in clients for m in c.answered}
     assert sum(c.sent for c in clients) > len(answered)  # some were in flight
 
-    again = HeronProcess(tmp_path, data_dir, config).start()
-    try:
-        assert again.terminate() == 0  # stores what the log held, then stops
-    finally:
-        again.kill()
-
-    rows = query(data_dir, "SELECT json_extract_string(extra, '$.marker') AS m FROM events")
-    stored = [r["m"] for r in rows]
-    missing = answered - set(stored)
-    assert not missing, f"{len(missing)} answered events lost, e.g. {sorted(missing)[:3]}"
-    assert len(stored) == len(set(stored))  # nothing stored twice
+    _restart_and_check(tmp_path, data_dir, config, answered)
 
 
 def _log_requests(directory: Path, requests: list[list[str]]) -> None:
