@@ -133,6 +133,9 @@ class ReceiveLog:
         found: list[LoggedSubmission] = []
         highest = committed
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
+            if not path.is_file():
+                log.warning("receive log: %s is not a file; skipped", path)
+                continue
             last = 0
             for seq, payload in _read_segment(path):
                 last = max(last, seq)
@@ -261,7 +264,7 @@ class ReceiveLog:
     @property
     def segments(self) -> list[Path]:
         """The segment files, oldest first (for tests and diagnostics)."""
-        return sorted(self.directory.glob("*" + _SUFFIX))
+        return sorted(p for p in self.directory.glob("*" + _SUFFIX) if p.is_file())
 
 
 def _settle(futures: list[asyncio.Future[None]], error: OSError | None) -> None:

@@ -78,6 +78,26 @@ def test_without_the_receive_log_the_answer_follows_the_commit(data_dir: Path) -
     assert not (data_dir / "state" / "receive").exists()
 
 
+def test_a_request_the_receive_log_cannot_take_is_answered_after_commit(data_dir: Path) -> None:
+    # The names the first two records' segments would get are taken by directories:
+    # writing them fails as a full or broken disk would.
+    directory = data_dir / "state" / "receive"
+    for seq in (1, 2):
+        (directory / f"{seq:020d}.log").mkdir(parents=True)
+    with serving(data_dir, sources=[{"type": "hec"}]) as server:
+        for n in range(2):
+            answer = post(server, "/services/collector/event", orjson.dumps({"event": f"e{n}"}))
+            assert answer.status_code == 200
+            # Answered after the commit: stored now, without waiting.
+            assert {"message": f"e{n}"} in server.rows("SELECT message FROM events")
+        assert post(server, "/services/collector/event", b'{"event": "e2"}').status_code == 200
+        server.wait_idle()
+        metrics = server.metrics()
+        assert metrics["heron_receive_log_failures_total"] == 2
+        assert metrics["heron_receive_log_synced_total"] == 1
+        assert len(server.rows("SELECT 1 FROM events")) == 3
+
+
 def test_raw_endpoint_lines(hec: ServerThread) -> None:
     body = f"{SYSLOG}\r\nsecond line of plain text\n\n".encode()
     answer = post(hec, "/services/collector/raw?host=rawhost&sourcetype=syslog", body)
