@@ -9,8 +9,9 @@
 * GenAI spans as OTLP/HTTP JSON (``/v1/traces``, ``Authorization: Bearer <token>``),
   grouped by resource and scope as an SDK exporter sends them.
 
-Every request is sent after the one before was answered: Heron answers after commit,
-so what the sender counts as sent is stored.
+Every request is sent after the one before was answered: Heron answers once a request
+is durable (HEC: synced to its receive log; OTLP: committed), so what the sender counts
+as sent is kept, and stored by the time the node has drained its queue.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from heron.simulate.records import SOURCES, Record
 __all__ = ["MAX_RATE", "SendStats", "SendTargets", "Sender", "check_rate"]
 
 #: A sanity bound on the rate asked for: one Python process cannot frame, encode and send
-#: more than this. What a node takes is usually less (HTTP is answered after commit); the
+#: more than this. What a node takes is usually less (HTTP is answered once durable); the
 #: sender then falls behind and reports by how much (``SendStats.lag_s``).
 MAX_RATE = 20_000
 _TICK_S = 0.1
@@ -81,7 +82,8 @@ class SendStats:
 #: Records within this much event time may reach the node out of order: one request
 #: per protocol for each such slice. Heron's correlations accept matches up to 5
 #: minutes of event time late, so 4 minutes keeps every correlation whole. Fewer,
-#: larger requests matter: Heron answers HTTP after commit (tens to hundreds of ms).
+#: larger requests matter: Heron answers OTLP after commit (tens to hundreds of ms), HEC
+#: once the request is synced to its receive log.
 ORDER_SLACK_NS = 240 * 1_000_000_000
 _TRANSPORT_ORDER = ("syslog", "hec", "otlp")
 
@@ -213,8 +215,8 @@ class Sender:
     async def _post(self, client: httpx.AsyncClient, path: str, body: bytes, auth: str) -> None:
         headers = {"Authorization": auth, "Content-Type": "application/json"}
         # A HEC source with indexer acknowledgement answers once the batch is queued
-        # (order kept) instead of after commit; the channel header is required there
-        # and harmless elsewhere.
+        # (order kept) instead of once it is durable; the channel header is required
+        # there and harmless elsewhere.
         headers["X-Splunk-Request-Channel"] = self._channel
         response = await client.post(self.targets.http_url + path, content=body, headers=headers)
         if response.status_code >= 400:
