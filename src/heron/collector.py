@@ -240,7 +240,6 @@ class Collector:
             context=context,
         )
         limits = config.limits
-        self.store = node.store
         # HEC requests are answered once synced here, not once committed.
         self.receive_log = (
             ReceiveLog(node.data_dir / "state" / "receive") if config.receive_log else None
@@ -319,7 +318,7 @@ class Collector:
         replay = []
         receive_log = self.receive_log
         if receive_log is not None:
-            replay = receive_log.recover(self.store.receipt())
+            replay = receive_log.recover(self.pipeline.store.receipt())
             receive_log.start(asyncio.get_running_loop())
             self.metrics.receive_log = lambda: (
                 receive_log.synced_records,

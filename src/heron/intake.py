@@ -232,8 +232,6 @@ class Intake:
         log, or committed when there is no log or it could not take them."""
         events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
         await self._reserve(events, nbytes, timeout)
-        loop = asyncio.get_running_loop()
-        committed: asyncio.Future[Committed] = loop.create_future()
         seq, synced = None, None
         if self.receive_log is not None:
             try:
@@ -243,8 +241,9 @@ class Intake:
             else:
                 seq, synced = self.receive_log.append(payload)
         # Numbered and queued in one step on the loop: the queue keeps the log's order.
-        self._queue.put(_Unit(chunks, source, events, nbytes, False, False, committed, seq))
-        durable: asyncio.Future[None] = loop.create_future()
+        committed = self._enqueue(chunks, source, events, nbytes, False, False, True, seq)
+        assert committed is not None
+        durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         # Each callback reads its future's outcome even when the other already answered,
         # so no exception is left unretrieved.
@@ -280,9 +279,7 @@ class Intake:
             await self._reserve(events, nbytes, None)
             metrics.received += events
             self.metrics.replayed += events
-            self._queue.put(
-                _Unit(item.chunks, metrics, events, nbytes, False, False, None, item.seq)
-            )
+            self._enqueue(item.chunks, metrics, events, nbytes, False, False, False, item.seq)
 
     def _fits(self, events: int, nbytes: int) -> bool:
         # An empty queue takes any one submission, so a single oversized request
@@ -347,11 +344,12 @@ class Intake:
         from_file: bool,
         want_ids: bool,
         track: bool,
+        seq: int | None = None,
     ) -> asyncio.Future[Committed] | None:
         future: asyncio.Future[Committed] | None = None
         if track:
             future = asyncio.get_running_loop().create_future()
-        self._queue.put(_Unit(chunks, source, events, nbytes, from_file, want_ids, future))
+        self._queue.put(_Unit(chunks, source, events, nbytes, from_file, want_ids, future, seq))
         return future
 
     def _finish(self, outcomes: list[tuple[_Unit, Committed | BaseException]]) -> None:

@@ -166,7 +166,7 @@ class Pipeline:
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
             self.store.append(table, receipt=receipt)
         elif receipt is not None:
-            self.store.append(EventBatch([]).to_arrow(), receipt=receipt)
+            self.store.append(EventBatch([]), receipt=receipt)  # the receipt alone
         detections = [d for r in results for d in r.detections]
         if detections and self.alerts is not None:
             self.alerts.add(detections)
