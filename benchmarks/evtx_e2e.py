@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from childenv import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 EVTX_DIR = CORPORA / "evtx" / "EVTX-ATTACK-SAMPLES"
@@ -52,7 +54,7 @@ def _ingest(data_dir: Path, workers: int | None) -> tuple[float, float, dict[str
         cmd[4:4] = ["--workers", str(workers)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=child_env())
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -71,7 +73,8 @@ def main() -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="heron-e2e-") as tmp:
         warmup = Path(tmp) / "warmup"
-        _ingest(warmup, args.workers)  # compiles the rules into warmup/cache
+        # Compiles the rules into warmup/cache, and Heron's modules to bytecode.
+        _ingest(warmup, args.workers)
         for i in range(args.repeats):
             data = Path(tmp) / f"run{i}"
             data.mkdir()

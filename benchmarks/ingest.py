@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+from childenv import child_env
+
 ROOT = Path(__file__).resolve().parents[1]
 EVTX_DIR = ROOT.parent / "shared" / "corpora" / "evtx" / "EVTX-ATTACK-SAMPLES"
 
@@ -234,7 +236,7 @@ def run_ingest(data_dir: Path, paths: list[Path], extra: list[str]) -> dict[str,
     cmd = [heron, "ingest", "--json", "--data-dir", str(data_dir), *extra, *map(str, paths)]
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=child_env())
         cpu = TreeCpu(proc.pid)
         # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix runs).
         _, status, usage = os.wait4(proc.pid, 0)
