@@ -23,6 +23,7 @@ Mapping = Callable[[Event], None]
 #: event.module → its mapping.
 MAPPINGS: dict[str, Mapping] = {
     "windows": normalize_windows,
+    "sysmon_linux": normalize_windows,  # Sysmon's events and fields, as XML in syslog
     "aws": normalize_cloudtrail,
 }
 

@@ -29,6 +29,7 @@ __all__ = [
     "SPECS",
     "STEPS",
     "SYSMON",
+    "SYSMON_LINUX",
     "SYSTEM",
     "EventSpec",
     "load_specs",
@@ -41,10 +42,13 @@ SECURITY, SYSMON, POWERSHELL, POWERSHELL_CLASSIC, SYSTEM = (
     "powershell_classic",
     "system",
 )
+#: Sysmon for Linux: Sysmon's event ids and fields, on Linux (``Linux-Sysmon/Operational``).
+SYSMON_LINUX = "sysmon_linux"
 
 FAMILY_BY_CHANNEL: dict[str, str] = {
     "Security": SECURITY,
     "Microsoft-Windows-Sysmon/Operational": SYSMON,
+    "Linux-Sysmon/Operational": SYSMON_LINUX,
     "Microsoft-Windows-PowerShell/Operational": POWERSHELL,
     "PowerShellCore/Operational": POWERSHELL,
     "Windows PowerShell": POWERSHELL_CLASSIC,
@@ -54,6 +58,7 @@ FAMILY_BY_CHANNEL: dict[str, str] = {
 FAMILY_BY_PROVIDER: dict[str, str] = {
     "Microsoft-Windows-Security-Auditing": SECURITY,
     "Microsoft-Windows-Sysmon": SYSMON,
+    "Linux-Sysmon": SYSMON_LINUX,
     "Microsoft-Windows-PowerShell": POWERSHELL,
     "PowerShellCore": POWERSHELL,
     "PowerShell": POWERSHELL_CLASSIC,
@@ -65,6 +70,7 @@ DATASETS: dict[str, str] = {
     POWERSHELL: "windows.powershell_operational",
     POWERSHELL_CLASSIC: "windows.powershell",
     SYSTEM: "system.system",
+    SYSMON_LINUX: "sysmon_linux.log",
 }
 
 #: Step name (as written in windows_events.yml) → step.
@@ -153,3 +159,4 @@ def load_specs(text: str) -> dict[str, dict[int, EventSpec]]:
 SPECS: dict[str, dict[int, EventSpec]] = load_specs(
     resources.files("heron.normalize").joinpath("windows_events.yml").read_text(encoding="utf-8")
 )
+SPECS[SYSMON_LINUX] = SPECS[SYSMON]

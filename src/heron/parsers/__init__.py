@@ -26,6 +26,7 @@ FORMATS: dict[str, str] = {
     "auditd": "heron.parsers.auditd:AuditdParser",
     "json": "heron.parsers.json:JsonParser",
     "evtx": "heron.parsers.windows:WindowsEventParser",
+    "windows_xml": "heron.parsers.winxml:WindowsXmlParser",
     "cloudtrail": "heron.parsers.cloudtrail:CloudTrailParser",
     "kv": "heron.parsers.kv:KvParser",
     "fortigate": "heron.parsers.fortigate:FortiGateParser",
@@ -44,7 +45,9 @@ FORMATS: dict[str, str] = {
 }
 
 #: Formats read line by line from a file (the others have their own file readers).
-LINE_FORMATS = frozenset({"syslog", "rfc3164", "rfc5424", "cef", "leef", "auditd", "json"})
+LINE_FORMATS = frozenset(
+    {"syslog", "rfc3164", "rfc5424", "cef", "leef", "auditd", "json", "windows_xml"}
+)
 # Vendor formats of one record a line (Zeek TSV and Azure {"records": [...]} files need
 # their readers: heron.parsers.zeek.iter_zeek_tsv_records, heron.parsers.azure.iter_azure_records).
 LINE_FORMATS |= {
@@ -75,4 +78,6 @@ def detect_line_format(line: str) -> str:
         return "leef"
     if head.startswith(("type=", "node=")):
         return "auditd"
+    if head.startswith(("<Event", "<?xml")):
+        return "windows_xml"
     return sniff_vendor_format(line) or ("json" if head.startswith("{") else "syslog")

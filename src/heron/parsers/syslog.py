@@ -4,7 +4,8 @@ The choice is made per line: ``<PRI>`` followed by a version digit and a space i
 RFC 5424, everything else goes to the RFC 3164 parser (which also reads plain
 /var/log lines and ISO timestamps). When the message body starts with ``CEF:`` or
 ``LEEF:`` — a device sending CEF over syslog — or is an audit record (``type=… msg=audit(…)``
-as the audisp-syslog plugin forwards it), the body is parsed as such and the
+as the audisp-syslog plugin forwards it) or a Windows event as XML (``<Event>…``, how
+Sysmon for Linux logs), the body is parsed as such and the
 syslog header fields are merged in: the body's fields win where both have one
 (``dvchost`` over the syslog host), the ``log.syslog.*`` fields come from the header,
 the header's program tag becomes ``log.syslog.appname`` / ``procid`` (it names the
@@ -22,11 +23,13 @@ from heron.parsers.cef import CefParser
 from heron.parsers.leef import LeefParser
 from heron.parsers.rfc3164 import Rfc3164Parser
 from heron.parsers.rfc5424 import Rfc5424Parser, is_rfc5424
+from heron.parsers.winxml import windows_xml_event
 
 __all__ = ["SyslogParser"]
 
-# Message bodies parsed by another parser: CEF, LEEF, and audit records (audisp-syslog).
-_EMBEDDED = ("CEF:", "LEEF:", "type=", "node=")
+# Message bodies parsed by another parser: CEF, LEEF, audit records (audisp-syslog) and
+# Windows event XML (Sysmon for Linux writes each event so).
+_EMBEDDED = ("CEF:", "LEEF:", "type=", "node=", "<Event")
 
 
 class SyslogParser:
@@ -56,6 +59,8 @@ class SyslogParser:
                 body = self._leef.parse_body(message[5:], ctx)
             elif "msg=audit(" in message:
                 body = self._auditd.parse(message, ctx)
+            elif message.startswith("<Event"):
+                body = windows_xml_event(message)
             else:
                 return header
         except ParseError as exc:

@@ -49,6 +49,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _CLOUDTRAIL_HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _AZURE_HEAD = re.compile(rb'^\s*\{\s*"records"\s*:\s*\[')
 _BOM = b"\xef\xbb\xbf"
+# Windows events as XML: an export (<?xml …?><Events>…) or bare <Event> elements.
+_XML_DOCUMENT_HEAD = re.compile(rb"^\s*<(\?xml|Events?[\s>])")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(slots=True)
@@ -192,6 +195,12 @@ def detect_file_format(path: Path) -> str:
         return "azure_records"
     if head.startswith(b"#separator"):
         return "zeek_tsv"
+    if _XML_DOCUMENT_HEAD.match(head):
+        return "windows_xml"
+    if head[:2] in _UTF16_BOMS:
+        text = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+        if _XML_DOCUMENT_HEAD.match(text):
+            return "windows_xml"
     return "auto"
 
 
@@ -223,6 +232,8 @@ def read_file(
         from heron.parsers.azure import iter_azure_records
 
         yield from _read_document(path, "azure", iter_azure_records, chunk_records)
+    elif kind == "windows_xml":
+        yield from _read_windows_xml(path, chunk_records)
     elif kind == "zeek_tsv":
         yield from _read_zeek_tsv(path, chunk_records, max_line_bytes)
     elif kind in LINE_FORMATS or kind == "auto":
@@ -414,6 +425,41 @@ def _read_evtx(path: Path, chunk_records: int) -> Iterator[RawChunk]:
             yield chunk
             chunk = RawChunk(source, "evtx")
     chunk.bytes_read = size
+    yield chunk
+
+
+def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
+    """The ``<Event>`` elements of an XML file, cut out of its text as it is read: an
+    Event Viewer export, or elements one a line or run together (``wevtutil qe /f:xml``).
+    UTF-16 (with its byte order mark, as Windows tools often write) or UTF-8."""
+    from heron.parsers.winxml import iter_windows_xml_events
+
+    source = str(path)
+    stream, underlying = _open_maybe_gzip(path)
+    chunk = RawChunk(source, "windows_xml")
+    number = 0
+    try:
+        # A buffered file and a GzipFile can both look ahead without consuming.
+        utf16 = stream.peek(2)[:2] in _UTF16_BOMS  # type: ignore[attr-defined]
+        text = io.TextIOWrapper(
+            stream, encoding="utf-16" if utf16 else "utf-8-sig", errors="replace"
+        )
+        pieces = iter(lambda: text.read(1 << 20), "")
+        for number, record in enumerate(iter_windows_xml_events(pieces), start=1):
+            chunk.records.append(record)
+            chunk.locations.append(f"event {number}")
+            if len(chunk.records) >= chunk_records:
+                yield chunk
+                chunk = RawChunk(source, "windows_xml")
+    except (ParseError, OSError, EOFError) as exc:
+        reason = exc.reason if isinstance(exc, ParseError) else f"cannot read further: {exc}"
+        chunk.dead_letters.append(
+            DeadLetter.of(source, reason, b"", f"after event {number}", now_ns())
+        )
+    finally:
+        stream.close()
+        underlying.close()
+    chunk.bytes_read = path.stat().st_size
     yield chunk
 
 

@@ -28,6 +28,7 @@ from heron.normalize import normalize
 from heron.parsers.base import ParseContext
 from heron.parsers.cloudtrail import CloudTrailParser
 from heron.parsers.json import JsonParser
+from heron.parsers.winxml import WindowsXmlParser
 
 CTX = ParseContext(received=1)
 ELASTIC = "logs/elastic/packages"
@@ -148,6 +149,26 @@ def test_sysmon_agrees_with_elastic(corpora: Path) -> None:
     )
     assert compared >= 20
     assert (compared - len(differences)) / compared >= 0.9
+
+
+def test_sysmon_xml_agrees_with_elastic(corpora: Path) -> None:
+    """The same documents' ``event.original`` (the event as Windows renders it in XML)."""
+    folder = corpora / ELASTIC / "windows/data_stream/sysmon_operational/_dev/test/pipeline"
+    inputs = [p for p in sorted(folder.glob("*.json")) if not p.name.endswith("-expected.json")]
+    if not inputs:
+        pytest.skip("Elastic windows package tests not in the corpus")
+    pairs = []
+    for path in inputs:
+        docs = json.loads(path.read_text())["events"]
+        expected = json.loads(Path(f"{path}-expected.json").read_text())["expected"]
+        for doc, want in zip(docs, expected, strict=True):
+            event = normalize(WindowsXmlParser().parse(doc["event"]["original"], CTX))
+            validate_event(event)
+            pairs.append((event, want))
+    compared, differences = _agreement(pairs, WINDOWS_FIELDS)
+    print(f"\nSysmon XML vs Elastic: {compared - len(differences)}/{compared} agree")
+    assert compared >= 30
+    assert differences == []
 
 
 def test_cloudtrail_agrees_with_elastic(corpora: Path) -> None:
