@@ -1,7 +1,7 @@
 """``heron ingest`` of Windows events as XML, through the real command line.
 
-An Event Viewer export, ``wevtutil``-style elements run together (gzipped) and the EVTX
-file they came from must give the same events and the same alerts; Sysmon for Linux
+An Event Viewer export (UTF-8 and UTF-16), ``wevtutil``-style elements run together
+(gzipped) and the EVTX file they came from must give the same events and alerts; Sysmon for Linux
 in syslog meets SigmaHQ's Linux rules; refused and broken XML keep everything else.
 """
 
@@ -81,8 +81,10 @@ def test_xml_export_and_run_together_elements_match_the_evtx(tmp_path: Path, cor
     )
     bare = tmp_path / "wevtutil.xml.gz"
     bare.write_bytes(gzip.compress("".join(re.sub(r">\s+<", "><", r) for r in records).encode()))
+    utf16 = tmp_path / "Security-utf16.xml"  # as PowerShell's Out-File writes it
+    utf16.write_bytes(export.read_text(encoding="utf-8").encode("utf-16"))
     results = {}
-    for path in (source, export, bare):
+    for path in (source, export, bare, utf16):
         data_dir = tmp_path / f"data-{path.name}"
         summary = ingest(path, data_dir)
         assert (summary["events"], summary["failed"]) == (len(records), 0), path.name
@@ -91,6 +93,7 @@ def test_xml_export_and_run_together_elements_match_the_evtx(tmp_path: Path, cor
         ).stdout.splitlines()
         results[path.name] = (len(cleared), rule_names(data_dir))
     assert results[export.name] == results[source.name] == results[bare.name]
+    assert results[utf16.name] == results[source.name]
     count, alerts = results[source.name]
     assert count >= 1
     assert alerts["Security Audit Log Cleared (Windows)"] >= 1
