@@ -310,6 +310,20 @@ _WAZUH_SYSTEM_PREFIX = "win.system."
 _WAZUH_DATA_PREFIX = "win.eventdata."
 
 
+# NXLog's im_msvistalog records (``to_json()``): EventData fields are top-level under
+# their own names already; the System fields under NXLog's names.
+_NXLOG_SYSTEM = {
+    "Hostname": "Computer",
+    "SourceName": "Provider_Name",
+    "ProviderGuid": "Provider_Guid",
+    "RecordNumber": "EventRecordID",
+    "ProcessID": "Execution_ProcessID",
+    "ThreadID": "Execution_ThreadID",
+    "UserID": "SecurityUserID",
+}
+_UINT64 = 2**64 - 1
+
+
 def _event_id(value: Any) -> Any:
     if isinstance(value, str) and value.isdigit():
         return int(value)
@@ -353,6 +367,38 @@ def _windows_from_wazuh(event: Event) -> None:
     event["event.module"] = "windows"
 
 
+def _windows_from_nxlog(event: Event, ctx: ParseContext) -> None:
+    for source, target in _NXLOG_SYSTEM.items():
+        if source in event:
+            event.setdefault(target, event[source])
+    event["EventID"] = _event_id(event["EventID"])
+    keywords = event.get("Keywords")
+    if isinstance(keywords, int) and not isinstance(keywords, bool):
+        # NXLog writes the 64-bit mask as a signed integer; EVTX has it as hex text.
+        event["Keywords"] = f"0x{keywords & _UINT64:016x}"
+    stamp = event.get("EventTime")
+    if "@timestamp" not in event and stamp is not None:
+        # NXLog's default EventTime text is the sender's local time without a zone:
+        # read in the ingest's --timezone (UTC unless given), as syslog times are.
+        ns = None
+        if isinstance(stamp, str):
+            try:
+                ns = parse_timestamp(stamp, ctx.timezone)
+            except (ValueError, OverflowError):
+                ns = None
+        event["@timestamp"] = ns if ns is not None else stamp
+    message = event.get("Message")
+    if isinstance(message, str) and "message" not in event:
+        event["message"] = message
+    event["event.module"] = "windows"
+
+
+def _is_nxlog_windows(event: Event) -> bool:
+    return event.get("SourceModuleType") == "im_msvistalog" or (
+        "EventID" in event and "Channel" in event and "SourceName" in event
+    )
+
+
 def _is_winlogbeat(event: Event) -> bool:
     return "winlog.event_id" in event or "winlog.channel" in event
 
@@ -394,6 +440,8 @@ class JsonParser:
             _windows_from_winlogbeat(event)
         elif _is_wazuh_windows(event):
             _windows_from_wazuh(event)
+        elif _is_nxlog_windows(event):
+            _windows_from_nxlog(event, ctx)
         _set_timestamp(event, ctx.received)
         coerce_core_fields(event)
         return event

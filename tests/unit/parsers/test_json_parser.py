@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,68 @@ def test_winlogbeat_document_gets_windows_vendor_names() -> None:
     normalize(event)
     assert event["process.name"] == "cmd.exe"
     assert event["event.category"] == ["process"]
+
+
+NXLOG_4625 = {
+    "EventTime": "2026-11-27 10:00:01",
+    "Hostname": "dc01.corp.example",
+    "Keywords": -9218868437227405312,
+    "EventType": "AUDIT_FAILURE",
+    "EventID": 4625,
+    "SourceName": "Microsoft-Windows-Security-Auditing",
+    "ProviderGuid": "{54849625-5478-4994-A5BA-3E3B0328C30D}",
+    "Task": 12544,
+    "OpcodeValue": 0,
+    "RecordNumber": 912,
+    "ProcessID": 644,
+    "ThreadID": 700,
+    "Channel": "Security",
+    "Message": "An account failed to log on.",
+    "Opcode": "Info",
+    "TargetUserName": "alice",
+    "TargetDomainName": "CORP",
+    "SubStatus": "0xc000006a",
+    "LogonType": "3",
+    "IpAddress": "203.0.113.9",
+    "IpPort": "50122",
+    "EventReceivedTime": "2026-11-27 10:00:02",
+    "SourceModuleName": "eventlog",
+    "SourceModuleType": "im_msvistalog",
+}
+
+
+def test_nxlog_windows_record_gets_windows_vendor_names() -> None:
+    event = parse(NXLOG_4625)
+    assert event["EventID"] == 4625
+    assert event["Provider_Name"] == "Microsoft-Windows-Security-Auditing"
+    assert event["Computer"] == "dc01.corp.example"
+    assert event["EventRecordID"] == 912
+    assert event["Execution_ProcessID"] == 644
+    assert event["Keywords"] == "0x8010000000000000"  # NXLog's signed int, as EVTX writes it
+    assert event["@timestamp"] == 1_795_773_601_000_000_000  # zone-less: UTC by default
+    assert event["message"] == "An account failed to log on."
+    assert event["event.module"] == "windows"
+    normalize(event)
+    validate_event(event)
+    assert event["event.outcome"] == "failure"
+    assert event["event.action"] == "logon-failed"
+    assert (event["user.name"], event["source.ip"], event["source.port"]) == (
+        "alice",
+        "203.0.113.9",
+        50122,
+    )
+    assert event["host.name"] == "dc01.corp.example"
+
+
+def test_nxlog_local_event_time_follows_the_timezone_and_epoch_numbers_work() -> None:
+    plus_one = ParseContext(received=RECEIVED, timezone=timezone(timedelta(hours=1)))
+    event = JsonParser().parse(orjson.dumps(NXLOG_4625).decode(), plus_one)
+    assert event["@timestamp"] == 1_795_773_601_000_000_000 - 3600 * 10**9
+    # A config that sends EventTime as epoch milliseconds (integer($EventTime) / 1000).
+    no_module = {k: v for k, v in NXLOG_4625.items() if not k.startswith("SourceModule")}
+    event = parse({**no_module, "EventTime": 1_795_773_601_250})
+    assert event["@timestamp"] == 1_795_773_601_250_000_000
+    assert event["event.module"] == "windows"  # EventID + Channel + SourceName suffice
 
 
 def test_flatten_keeps_objects_past_flat_depth_as_text() -> None:

@@ -1,4 +1,4 @@
-"""``heron ingest`` of Windows events as XML, through the real command line.
+"""``heron ingest`` of Windows events carried as text (XML, NXLog JSON), end to end.
 
 An Event Viewer export (UTF-8 and UTF-16), ``wevtutil``-style elements run together
 (gzipped) and the EVTX file they came from must give the same events and alerts; Sysmon for Linux
@@ -159,3 +159,26 @@ def test_refused_and_broken_xml_keep_everything_else(tmp_path: Path) -> None:
         "user2",
         "user4",
     ]
+
+
+def test_nxlog_json_meets_the_windows_rules(tmp_path: Path) -> None:
+    cleared = {
+        "EventTime": "2026-11-27 10:00:01",
+        "Hostname": "dc01.corp.example",
+        "Keywords": 4620693217682128896,
+        "EventType": "AUDIT_SUCCESS",
+        "EventID": 1102,
+        "SourceName": "Microsoft-Windows-Eventlog",
+        "RecordNumber": 77,
+        "Channel": "Security",
+        "Message": "The audit log was cleared.",
+        "SubjectUserName": "mallory",
+        "SubjectDomainName": "CORP",
+        "SourceModuleType": "im_msvistalog",
+    }
+    log = tmp_path / "nxlog.json"
+    log.write_text(json.dumps(cleared) + "\n")
+    data_dir = tmp_path / "data"
+    summary = ingest(log, data_dir)
+    assert (summary["events"], summary["failed"]) == (1, 0)
+    assert rule_names(data_dir) == Counter({"Security Audit Log Cleared (Windows)": 1})
