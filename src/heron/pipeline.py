@@ -132,6 +132,8 @@ class IngestSummary:
     files: int = 0
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    #: Files that could not be read (to the end): their reason is a dead letter.
+    unreadable: list[Path] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -262,6 +264,7 @@ class Pipeline:
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
                 summary.messages.append(f"{path}: {letter.reason}")
+                summary.unreadable.append(path)
                 yield RawChunk(str(path), "auto", dead_letters=[letter])
         yield from merger.flush()
 

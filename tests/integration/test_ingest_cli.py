@@ -329,3 +329,73 @@ def test_a_load_older_than_the_correlation_state_says_what_was_not_correlated(
     assert older.returncode == 0, older.stderr
     # Eight failures, each feeding three correlations (burst, brute force, spraying).
     assert "correlation skipped 24 matches" in " ".join(older.stderr.split()), older.stderr
+
+
+def test_files_ingested_before_are_named_and_can_be_left_out(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    write_mixed(tmp_path / "logs")
+    first = heron(
+        "ingest",
+        "--json",
+        "--no-detect",
+        "--year",
+        "2026",
+        str(tmp_path / "logs"),
+        data_dir=data_dir,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "ingested into this data directory before" not in first.stderr
+    # Again: loaded again (as before), and said so.
+    again = heron(
+        "ingest",
+        "--json",
+        "--no-detect",
+        "--year",
+        "2026",
+        str(tmp_path / "logs" / "auth.log"),
+        data_dir=data_dir,
+    )
+    assert json.loads(again.stdout.splitlines()[-1])["events"] == 3
+    assert "1 file(s) were ingested into this data directory before" in again.stderr
+    assert "auth.log was last ingested" in again.stderr
+    # A copy under another name is the same content; a file that grew is not.
+    shutil.copy(tmp_path / "logs" / "app.log", tmp_path / "copy-of-app.log")
+    with (tmp_path / "logs" / "auth.log").open("a") as f:
+        f.write(
+            "Nov 27 10:05:00 web01 sshd[1300]: Failed password for bob from 192.0.2.1 "
+            "port 50003 ssh2\n"
+        )
+    new = tmp_path / "new.ndjson"
+    new.write_text(json.dumps({**JSON_EVENT, "message": "new"}) + "\n")
+    skipped = heron(
+        "ingest",
+        "--json",
+        "--no-detect",
+        "--year",
+        "2026",
+        "--skip-ingested",
+        str(tmp_path / "logs"),
+        str(tmp_path / "copy-of-app.log"),
+        str(new),
+        data_dir=data_dir,
+    )
+    assert skipped.returncode == 0, skipped.stderr
+    assert "3 file(s) left out" in skipped.stderr  # app.log, events.ndjson, the copy
+    assert json.loads(skipped.stdout.splitlines()[-1])["events"] == 4 + 1  # auth.log, new
+    with store_of(data_dir) as store:
+        assert store.stats().events == 6 + 3 + 5
+
+
+def test_a_file_that_could_not_be_read_is_not_taken_as_ingested(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    broken = tmp_path / "broken.log.gz"
+    broken.write_bytes(gzip.compress(b"x" * 1000)[:20])  # a gzip stream cut short
+    for _ in range(2):
+        proc = heron(
+            "ingest", "--json", "--no-detect", "--skip-ingested", str(broken), data_dir=data_dir
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout.splitlines()[-1])["failed"] == 1
+        assert "left out" not in proc.stderr

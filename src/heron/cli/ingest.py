@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import orjson
@@ -14,9 +15,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 
 from heron.cli.options import data_dir_option
 from heron.errors import HeronError
+from heron.model.timeutil import format_ns, now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import Pipeline
-from heron.sources.file import iter_files
+from heron.sources.file import file_fingerprint, iter_files
+
+if TYPE_CHECKING:
+    from heron.store.duckdb import DuckDBStore
 
 __all__ = ["ingest"]
 
@@ -29,6 +34,43 @@ def _parse_tz(text: str) -> timezone:
     if not digits.isdigit() or len(digits) != 4:
         raise click.BadParameter(f"use UTC or an offset like +02:00, not {text!r}")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _fingerprints(files: list[Path]) -> dict[Path, str]:
+    """Each readable, non-empty file's content fingerprint (others fail when read)."""
+    prints: dict[Path, str] = {}
+    for path in files:
+        try:
+            if path.stat().st_size:
+                prints[path] = file_fingerprint(path)
+        except OSError:
+            continue
+    return prints
+
+
+def _ingested_before(
+    store: DuckDBStore, files: list[Path], prints: dict[Path, str], skip: bool
+) -> tuple[list[Path], list[str]]:
+    """The files to read, and a note on those this data directory has ingested before."""
+    seen = store.ingested_before(sorted(set(prints.values())))
+    again = [f for f in files if prints.get(f) in seen]
+    if not again:
+        return files, []
+    first = seen[prints[again[0]]]
+    example = f"{again[0]} was last ingested {format_ns(first.last_ingested)}"
+    if skip:
+        left_out = set(again)
+        note = (
+            f"{len(again):,} file(s) left out: ingested into this data directory before "
+            f"(same content; {example})"
+        )
+        return [f for f in files if f not in left_out], [note]
+    note = (
+        f"{len(again):,} file(s) were ingested into this data directory before (same "
+        f"content; {example}): their events are now stored again ('--skip-ingested' "
+        "leaves such files out)"
+    )
+    return files, [note]
 
 
 @click.command()
@@ -77,6 +119,11 @@ def _parse_tz(text: str) -> timezone:
     metavar="GLOB",
     help="Inside folders, take only files whose name matches (repeatable, e.g. '*.evtx').",
 )
+@click.option(
+    "--skip-ingested",
+    is_flag=True,
+    help="Leave out files this data directory has ingested before (same content).",
+)
 @data_dir_option
 def ingest(
     paths: tuple[Path, ...],
@@ -89,6 +136,7 @@ def ingest(
     max_line_bytes: int,
     workers: int | None,
     include: tuple[str, ...],
+    skip_ingested: bool,
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
@@ -102,10 +150,12 @@ def ingest(
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
         files = list(iter_files(list(paths), include))
-        total = sum(f.stat().st_size for f in files)
         with open_node(
             Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect, bulk=True
         ) as node:
+            prints = _fingerprints(files)
+            files, notes = _ingested_before(node.store, files, prints, skip_ingested)
+            total = sum(f.stat().st_size for f in files)
             correlation = node.detector.correlation if node.detector is not None else None
             late_before = 0
             if correlation is not None:
@@ -157,6 +207,16 @@ def ingest(
                     if pool is not None:
                         pool.close()
             summary.detections += node.finish_ingest()
+            summary.messages[:0] = notes
+            unreadable = set(summary.unreadable)
+            node.store.record_ingested(
+                [
+                    (prints[f], str(f), f.stat().st_size)
+                    for f in files
+                    if f in prints and f not in unreadable
+                ],
+                now_ns(),
+            )
             late = correlation.stats().late - late_before if correlation is not None else 0
             if late > 0:
                 summary.messages.append(

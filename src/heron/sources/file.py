@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ __all__ = [
     "ChunkMerger",
     "RawChunk",
     "detect_file_format",
+    "file_fingerprint",
     "iter_files",
     "read_file",
     "split_lines",
@@ -150,6 +152,28 @@ def iter_files(paths: list[Path], include: Sequence[str] = ()) -> Iterator[Path]
 # ``heron simulate --out DIR`` writes its ground truth beside the telemetry; a folder
 # ingest must not turn that answer sheet into hundreds of dead letters.
 _SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
+
+
+#: Bytes read from each end of a file for its fingerprint.
+_FINGERPRINT_SPAN = 1 << 20
+
+
+def file_fingerprint(path: Path) -> str:
+    """A file's identity by content: SHA-256 of its size, its first and its last MiB.
+
+    Equal for a copy under another name, different once a byte near either end or the
+    size changes (a log that grew); cheap however large the file (at most 2 MiB read).
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        size = f.seek(0, io.SEEK_END)
+        digest.update(size.to_bytes(8, "big"))
+        f.seek(0)
+        digest.update(f.read(_FINGERPRINT_SPAN))
+        if size > _FINGERPRINT_SPAN:
+            f.seek(max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN))
+            digest.update(f.read(_FINGERPRINT_SPAN))
+    return digest.hexdigest()
 
 
 def is_simulation_labels(path: Path) -> bool:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -39,7 +39,13 @@ from heron.store.base import (
 )
 from heron.store.textindex import index_batch, init_index
 
-__all__ = ["BULK_CHECKPOINT_WAL", "CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
+__all__ = [
+    "BULK_CHECKPOINT_WAL",
+    "CHECKPOINT_WAL",
+    "DuckDBStore",
+    "IngestedFile",
+    "duckdb_column_type",
+]
 
 _DAY_NS = 86400 * NS_PER_S
 #: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's
@@ -122,6 +128,17 @@ def _like_pattern(value: str) -> str:
     return escaped.replace("*", "%")
 
 
+class IngestedFile(NamedTuple):
+    """An input file ``heron ingest`` read to the end before (see ``file_fingerprint``)."""
+
+    fingerprint: str
+    path: str
+    size: int
+    first_ingested: int  # ns
+    last_ingested: int  # ns
+    times: int
+
+
 class DuckDBStore:
     """The DuckDB implementation of ``Store``; safe to use from several threads."""
 
@@ -188,6 +205,12 @@ class DuckDBStore:
         # the events it covers.
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS receipts (log VARCHAR PRIMARY KEY, seq BIGINT)"
+        )
+        # Input files ``heron ingest`` has read to the end, by content (``ingested``).
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS ingested_files (fingerprint VARCHAR PRIMARY KEY, "
+            "path VARCHAR, size BIGINT, first_ingested TIMESTAMP_NS, "
+            "last_ingested TIMESTAMP_NS, times INTEGER)"
         )
         init_index(self._con)
 
@@ -260,6 +283,35 @@ class DuckDBStore:
         """The receive log's highest record stored; 0 before the first."""
         row = self._cursor().execute("SELECT seq FROM receipts WHERE log = 'receive'").fetchone()
         return int(row[0]) if row else 0
+
+    def ingested_before(self, fingerprints: Sequence[str]) -> dict[str, IngestedFile]:
+        """Which of these file fingerprints ``heron ingest`` has read before, and when."""
+        if not fingerprints:
+            return {}
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT fingerprint, path, size, epoch_ns(first_ingested), "
+                "epoch_ns(last_ingested), times FROM ingested_files "
+                "WHERE fingerprint IN (SELECT unnest(?))",
+                [list(fingerprints)],
+            )
+            .fetchall()
+        )
+        return {row[0]: IngestedFile(*row) for row in rows}
+
+    def record_ingested(self, files: Sequence[tuple[str, str, int]], at: int) -> None:
+        """Note input files read to the end: (fingerprint, path, size), at ``at`` (ns)."""
+        if not files:
+            return
+        with self._write_lock:
+            self._cursor().executemany(
+                "INSERT INTO ingested_files VALUES (?, ?, ?, make_timestamp_ns(?), "
+                "make_timestamp_ns(?), 1) ON CONFLICT (fingerprint) DO UPDATE SET "
+                "path = excluded.path, last_ingested = excluded.last_ingested, "
+                "times = ingested_files.times + 1",
+                [(fp, path, size, at, at) for fp, path, size in files],
+            )
 
     def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
