@@ -155,14 +155,14 @@ _SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
 
 
 #: Bytes read from each end of a file for its fingerprint.
-_FINGERPRINT_SPAN = 1 << 20
+_FINGERPRINT_SPAN = 64 * 1024
 
 
 def file_fingerprint(path: Path) -> str:
-    """A file's identity by content: SHA-256 of its size, its first and its last MiB.
+    """A file's identity by content: SHA-256 of its size, its first and last 64 KiB.
 
     Equal for a copy under another name, different once a byte near either end or the
-    size changes (a log that grew); cheap however large the file (at most 2 MiB read).
+    size changes (a log that grew); cheap however large the file (128 KiB read).
     """
     digest = hashlib.sha256()
     with path.open("rb") as f:

@@ -304,14 +304,29 @@ class DuckDBStore:
         """Note input files read to the end: (fingerprint, path, size), at ``at`` (ns)."""
         if not files:
             return
+        # One statement over an Arrow table: executemany upserts row by row, which cost
+        # half a second for a folder of 277 EVTX files.
+        latest = {fp: (path, size) for fp, path, size in files}  # a copy read twice: once
+        table = pa.table(
+            {
+                "fingerprint": pa.array(list(latest), pa.string()),
+                "path": pa.array([p for p, _ in latest.values()], pa.string()),
+                "size": pa.array([n for _, n in latest.values()], pa.int64()),
+            }
+        )
         with self._write_lock:
-            self._cursor().executemany(
-                "INSERT INTO ingested_files VALUES (?, ?, ?, make_timestamp_ns(?), "
-                "make_timestamp_ns(?), 1) ON CONFLICT (fingerprint) DO UPDATE SET "
-                "path = excluded.path, last_ingested = excluded.last_ingested, "
-                "times = ingested_files.times + 1",
-                [(fp, path, size, at, at) for fp, path, size in files],
-            )
+            cur = self._cursor()
+            cur.register("_heron_files", table)
+            try:
+                cur.execute(
+                    "INSERT INTO ingested_files SELECT fingerprint, path, size, "
+                    "make_timestamp_ns(?), make_timestamp_ns(?), 1 FROM _heron_files "
+                    "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, "
+                    "last_ingested = excluded.last_ingested, times = ingested_files.times + 1",
+                    [at, at],
+                )
+            finally:
+                cur.unregister("_heron_files")
 
     def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
