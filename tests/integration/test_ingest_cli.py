@@ -399,3 +399,40 @@ def test_a_file_that_could_not_be_read_is_not_taken_as_ingested(
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout.splitlines()[-1])["failed"] == 1
         assert "left out" not in proc.stderr
+
+
+def test_a_journal_export_meets_the_linux_rules(tmp_path: Path, data_dir: Path) -> None:
+    start = 1_795_773_600_000_000  # µs: 2026-11-27T10:00:00Z
+
+    def entry(second: int, message: str) -> str:
+        return json.dumps(
+            {
+                "__REALTIME_TIMESTAMP": str(start + second * 1_000_000),
+                "_HOSTNAME": "web01",
+                "SYSLOG_IDENTIFIER": "sshd",
+                "_PID": "1201",
+                "PRIORITY": "6",
+                "SYSLOG_FACILITY": "4",
+                "_SYSTEMD_UNIT": "ssh.service",
+                "MESSAGE": message,
+            }
+        )
+
+    lines = [
+        entry(i, f"Failed password for root from 203.0.113.9 port {50000 + i} ssh2")
+        for i in range(6)
+    ]
+    lines.append(entry(30, "Accepted password for root from 203.0.113.9 port 50100 ssh2"))
+    journal = tmp_path / "journal.json"
+    journal.write_text("\n".join(lines) + "\n")
+    proc = heron("ingest", "--json", str(journal), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["events"] == 7
+    alerts = heron("alerts", "--format", "json", data_dir=data_dir).stdout.splitlines()
+    names = {json.loads(line)["rule.name"] for line in alerts}
+    assert "Brute Force Followed By Admin Logon (Linux SSH)" in names
+    assert "Failed Logon Burst From One Source" in names
+    with store_of(data_dir) as store:
+        (accepted,) = store.search(SearchQuery(filters={"event.outcome": "success"}))
+    assert (accepted["user.name"], accepted["source.ip"]) == ("root", "203.0.113.9")
+    assert accepted["_SYSTEMD_UNIT"] == "ssh.service"

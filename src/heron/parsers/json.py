@@ -29,6 +29,7 @@ from heron.model.event import Event
 from heron.model.schema import CORE_FIELDS, FieldKind
 from heron.model.timeutil import parse_timestamp
 from heron.parsers.base import ParseContext
+from heron.parsers.journald import from_journald, is_journald
 
 __all__ = [
     "INVALID_PREFIX",
@@ -436,7 +437,9 @@ class JsonParser:
             kind = "an array" if isinstance(doc, list) else type(doc).__name__
             raise ParseError(f"a JSON line must be an object, got {kind}", parser=self.name)
         event = flatten_json(doc, max_depth=ctx.max_json_depth, parser=self.name)
-        if _is_winlogbeat(event):
+        if is_journald(event):
+            event = from_journald(event)
+        elif _is_winlogbeat(event):
             _windows_from_winlogbeat(event)
         elif _is_wazuh_windows(event):
             _windows_from_wazuh(event)
