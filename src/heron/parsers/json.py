@@ -19,7 +19,7 @@ their Windows names (``Image``, ``TargetUserName``, ``EventID``, ``Channel`` …
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import orjson
@@ -168,7 +168,7 @@ def parse_time_value(value: Any) -> int | None:
         if text[0].isdigit() and "-" not in text and ":" not in text:
             try:
                 ns = _epoch_ns(Decimal(text))
-            except InvalidOperation:
+            except DecimalException:  # not a number, or beyond what a Decimal holds
                 return None
         else:
             try:
