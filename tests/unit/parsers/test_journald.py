@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.errors import ParseError
 from heron.model.event import validate_event
@@ -107,3 +109,41 @@ def test_sysmon_for_linux_in_the_journal() -> None:
 def test_a_message_that_is_neither_text_nor_bytes_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="MESSAGE"):
         parse(record(MESSAGE=[1000, "x"]))
+
+
+_VALUES = st.one_of(
+    st.text(max_size=12),
+    st.integers(),
+    st.lists(st.integers(-5, 300), max_size=6),
+    st.none(),
+    st.sampled_from(["", "9", "99", "-1", "0x10", "1795773601250000", "<Event>", "<Event"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "MESSAGE",
+                "PRIORITY",
+                "SYSLOG_FACILITY",
+                "_PID",
+                "SYSLOG_IDENTIFIER",
+                "_SOURCE_REALTIME_TIMESTAMP",
+                "__REALTIME_TIMESTAMP",
+                "_HOSTNAME",
+                "_COMM",
+            ]
+        ),
+        _VALUES,
+    )
+)
+def test_odd_journal_fields_give_an_event_or_a_parse_error(fields: dict[str, Any]) -> None:
+    rec = record(**fields)
+    try:
+        event = get_parser("json").parse(json.dumps(rec), CTX)
+    except ParseError:
+        return
+    normalize(event)
+    validate_event(event)

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.errors import ParseError
+from heron.model.event import validate_event
 from heron.normalize import normalize
 from heron.parsers import detect_line_format, get_parser
 from heron.parsers.base import ParseContext
@@ -200,3 +203,23 @@ def test_every_attack_sample_reads_the_same_as_xml_and_as_evtx(corpora: Path) ->
     # A value that is a lone CR reads as LF in XML, then as the indentation of an empty
     # element (""): two records of one file have one.
     assert len(differing) <= 2, differing[:5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["windows_xml", "syslog"]),
+    st.integers(0, 2000),
+    st.integers(0, 2000),
+    st.text(max_size=12),
+)
+def test_mutated_xml_gives_an_event_or_a_parse_error(
+    fmt: str, at: int, cut: int, text: str
+) -> None:
+    seed = LOGON if fmt == "windows_xml" else LINUX_SYSMON
+    raw = (seed[:at] + text + seed[at:])[: cut or None]
+    try:
+        event = get_parser(fmt).parse(raw, CTX)
+    except ParseError:
+        return
+    normalize(event)
+    validate_event(event)
