@@ -132,8 +132,6 @@ class IngestSummary:
     files: int = 0
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
-    #: Files that could not be read (to the end): their reason is a dead letter.
-    unreadable: list[Path] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -200,11 +198,13 @@ class Pipeline:
         max_line_bytes: int | None = None,
         progress: Callable[[int, int], None] | None = None,
         transformer: ChunkTransformer | None = None,
+        stored: Callable[[list[str]], None] | None = None,
     ) -> IngestSummary:
         """Every file under ``paths`` through the pipeline; a bad file never stops the rest.
 
         ``transformer`` runs ``transform`` elsewhere (worker processes) and yields results
-        in order; without it, chunks are transformed here.
+        in order; without it, chunks are transformed here. ``stored`` is called, after
+        each commit, with the files read to the end whose every event it has stored.
         """
         started = time.perf_counter()
         summary = IngestSummary()
@@ -213,6 +213,7 @@ class Pipeline:
         # synced write, and folders of small files would otherwise pay one per file.
         pending: list[ChunkResult] = []
         pending_events = 0
+        finished: list[str] = []  # files whose last chunk is pending
         chunks = self._file_chunks(paths, fmt, limit, summary)
         if transformer is None:
             results: Iterator[tuple[RawChunk, ChunkResult]] = (
@@ -234,18 +235,29 @@ class Pipeline:
                 summary.detections += len(result.detections)
                 pending.append(result)
                 pending_events += count
+                finished.extend(chunk.completes)
                 if pending_events >= COMMIT_EVENTS:
                     if writing is not None:
                         writing.result()  # one commit in flight bounds memory
-                    writing = committer.submit(self.commit, pending)
-                    pending, pending_events = [], 0
+                    writing = committer.submit(self._commit_files, pending, finished, stored)
+                    pending, pending_events, finished = [], 0, []
                 if progress is not None:
                     progress(chunk.bytes_read, count)
             if writing is not None:
                 writing.result()
-        self.commit(pending)
+        self._commit_files(pending, finished, stored)
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _commit_files(
+        self,
+        results: list[ChunkResult],
+        finished: list[str],
+        stored: Callable[[list[str]], None] | None,
+    ) -> None:
+        self.commit(results)
+        if stored is not None and finished:
+            stored(finished)
 
     def _file_chunks(
         self, paths: Iterable[Path], fmt: str, limit: int, summary: IngestSummary
@@ -264,8 +276,9 @@ class Pipeline:
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
                 summary.messages.append(f"{path}: {letter.reason}")
-                summary.unreadable.append(path)
                 yield RawChunk(str(path), "auto", dead_letters=[letter])
+            else:
+                yield from merger.complete(str(path))
         yield from merger.flush()
 
 

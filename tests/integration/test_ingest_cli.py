@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -436,3 +438,40 @@ def test_a_journal_export_meets_the_linux_rules(tmp_path: Path, data_dir: Path) 
         (accepted,) = store.search(SearchQuery(filters={"event.outcome": "success"}))
     assert (accepted["user.name"], accepted["source.ip"]) == ("root", "203.0.113.9")
     assert accepted["_SYSTEMD_UNIT"] == "ssh.service"
+
+
+def test_a_killed_folder_load_resumes_at_the_next_file(tmp_path: Path, data_dir: Path) -> None:
+    """SIGKILL during a load of 40 files: files whose events were committed are
+    remembered at once, so --skip-ingested stores every event, none lost and at most
+    one commit's worth twice."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    files, per_file = 40, 5000
+    for n in range(files):
+        lines = (
+            f"Nov 27 10:{i // 60 % 60:02d}:{i % 60:02d} host{n} sshd[{1000 + n}]: Failed "
+            f"password for user{i % 97} from 198.51.100.{i % 250} port {40000 + i} ssh2"
+            for i in range(per_file)
+        )
+        (folder / f"auth-{n:02d}.log").write_text("\n".join(lines) + "\n")
+    args = [*HERON, "ingest", "--no-detect", "--workers", "0", "--year", "2026",
+            "--skip-ingested", "--data-dir", str(data_dir), str(folder)]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wal = data_dir / "heron.duckdb.wal"
+    deadline = time.monotonic() + 120
+    # A commit of 50,000 of these events adds about 36 MB to the WAL: past 50 MB the
+    # second is being written, and the files of the first have been remembered.
+    while proc.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 50_000_000:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the load ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    again = heron("ingest", "--json", "--no-detect", "--year", "2026", "--skip-ingested",
+                  str(folder), data_dir=data_dir)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "file(s) left out" in again.stderr
+    with store_of(data_dir) as store:
+        stored = store.stats().events
+    assert files * per_file <= stored <= files * per_file + 50_000

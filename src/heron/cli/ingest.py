@@ -36,27 +36,29 @@ def _parse_tz(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def _fingerprints(files: list[Path]) -> dict[Path, str]:
-    """Each readable, non-empty file's content fingerprint (others fail when read)."""
-    prints: dict[Path, str] = {}
+def _fingerprints(files: list[Path]) -> dict[Path, tuple[str, int]]:
+    """Each readable, non-empty file's content fingerprint and size (others fail when
+    read, and are not remembered)."""
+    prints: dict[Path, tuple[str, int]] = {}
     for path in files:
         try:
-            if path.stat().st_size:
-                prints[path] = file_fingerprint(path)
+            size = path.stat().st_size
+            if size:
+                prints[path] = (file_fingerprint(path), size)
         except OSError:
             continue
     return prints
 
 
 def _ingested_before(
-    store: DuckDBStore, files: list[Path], prints: dict[Path, str], skip: bool
+    store: DuckDBStore, files: list[Path], prints: dict[Path, tuple[str, int]], skip: bool
 ) -> tuple[list[Path], list[str]]:
     """The files to read, and a note on those this data directory has ingested before."""
-    seen = store.ingested_before(sorted(set(prints.values())))
-    again = [f for f in files if prints.get(f) in seen]
+    seen = store.ingested_before(sorted({fp for fp, _ in prints.values()}))
+    again = [f for f in files if f in prints and prints[f][0] in seen]
     if not again:
         return files, []
-    first = seen[prints[again[0]]]
+    first = seen[prints[again[0]][0]]
     example = f"{again[0]} was last ingested {format_ns(first.last_ingested)}"
     if skip:
         left_out = set(again)
@@ -195,6 +197,14 @@ def ingest(
                 pool = (
                     WorkerPool(node.worker_spec(context), count, node.detector) if count else None
                 )
+                store = node.store
+
+                def remember(done: list[str]) -> None:
+                    # Files read to the end, their events committed: a run killed later
+                    # still knows them (--skip-ingested then resumes at the next file).
+                    known = [(prints[Path(p)], p) for p in done if Path(p) in prints]
+                    store.record_ingested([(fp, p, size) for (fp, size), p in known], now_ns())
+
                 try:
                     summary = pipeline.ingest_files(
                         files,
@@ -202,21 +212,13 @@ def ingest(
                         max_line_bytes=max_line_bytes,
                         progress=advance,
                         transformer=pool,
+                        stored=remember,
                     )
                 finally:
                     if pool is not None:
                         pool.close()
             summary.detections += node.finish_ingest()
             summary.messages[:0] = notes
-            unreadable = set(summary.unreadable)
-            node.store.record_ingested(
-                [
-                    (prints[f], str(f), f.stat().st_size)
-                    for f in files
-                    if f in prints and f not in unreadable
-                ],
-                now_ns(),
-            )
             late = correlation.stats().late - late_before if correlation is not None else 0
             if late > 0:
                 summary.messages.append(

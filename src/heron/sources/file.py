@@ -68,6 +68,9 @@ class RawChunk:
     bytes_read: int = 0  # progress: bytes of the file consumed by this chunk
     # Set when the chunk joins records of several files (``ChunkMerger``): each one's file.
     record_sources: list[str] | None = None
+    # Files whose last records are in this chunk (or before it): read to the end once it
+    # is stored (``ChunkMerger.complete``).
+    completes: list[str] = field(default_factory=list)
     # Whole lines not split yet (``read_file(..., blocks=True)``): ``unpack`` splits them
     # where the chunk is transformed, so the reading process does no work per line.
     block: bytes | None = None
@@ -118,8 +121,17 @@ class ChunkMerger:
         held.locations.extend(chunk.locations)
         held.dead_letters.extend(chunk.dead_letters)
         held.bytes_read += chunk.bytes_read
+        held.completes.extend(chunk.completes)
         if len(held.records) >= self.target:
             yield from self.flush()
+
+    def complete(self, source: str) -> Iterator[RawChunk]:
+        """Note that file ``source`` has given all its chunks: the held chunk carries the
+        note, or (its last chunk gone already) an empty chunk that follows it."""
+        if self._held is not None:
+            self._held.completes.append(source)
+        else:
+            yield RawChunk(source, "auto", completes=[source])
 
     def flush(self) -> Iterator[RawChunk]:
         """The held chunk, if any."""
