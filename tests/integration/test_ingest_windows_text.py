@@ -146,13 +146,15 @@ def test_refused_and_broken_xml_keep_everything_else(tmp_path: Path) -> None:
     (folder / "cut.xml").write_text(
         "<?xml version='1.0'?><Events>" + event.format(n=4) + event.format(n=5)[:90]
     )
+    (folder / "other.xml").write_text("<?xml version='1.0'?><report><host>a</host></report>")
     data_dir = tmp_path / "data"
     summary = ingest(folder, data_dir, "--no-detect")
-    assert (summary["events"], summary["failed"]) == (3, 2)
+    assert (summary["events"], summary["failed"]) == (3, 3)
     letters = heron("deadletters", "--format", "json", data_dir=data_dir).stdout.splitlines()
     reasons = {Path(json.loads(x)["source"]).name: json.loads(x)["reason"] for x in letters}
     assert reasons["entities.xml"].startswith("refused XML")
     assert reasons["cut.xml"].startswith("invalid XML")
+    assert reasons["other.xml"] == "no Windows <Event> element in this XML document"
     users = heron("search", "--format", "json", "event.code=4624", data_dir=data_dir).stdout
     assert sorted(json.loads(x)["user.name"] for x in users.splitlines()) == [
         "user1",

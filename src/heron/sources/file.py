@@ -492,6 +492,10 @@ def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
         chunk.dead_letters.append(
             DeadLetter.of(source, reason, b"", f"after event {number}", now_ns())
         )
+    else:
+        if number == 0:  # XML, but not Windows events: say so rather than load nothing
+            reason = "no Windows <Event> element in this XML document"
+            chunk.dead_letters.append(DeadLetter.of(source, reason, b"", "file", now_ns()))
     finally:
         stream.close()
         underlying.close()
