@@ -31,6 +31,7 @@ from typing import Any
 
 from heron.errors import ParseError
 from heron.model.event import Event
+from heron.model.timeutil import parse_timestamp
 from heron.parsers.base import ParseContext
 from heron.parsers.windows import flatten_windows_record
 
@@ -163,6 +164,103 @@ def _record(event: ET.Element) -> dict[str, Any]:
     return {"Event": body}
 
 
+#: ``System`` children read as their text (numbers as integers, see ``_SYSTEM_NUMBERS``).
+_SYSTEM_TEXT = frozenset(
+    {"EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID"}
+    | {"Channel", "Computer"}
+)
+
+
+def _leaf_text(elem: ET.Element) -> str | None:
+    """A leaf's value as ``_node`` then ``flatten_windows_record`` give it."""
+    text = elem.text
+    if elem.attrib:
+        return text or None
+    return text if text and not text.isspace() else None
+
+
+def _direct(root: ET.Element) -> Event | None:
+    """The flat fields of the common event shape, read straight off the tree: what
+    ``flatten_windows_record(_record(root))`` gives, in a third of the time. None for a
+    shape it leaves to that road (``UserData``, nested or repeated elements, ``Binary``)."""
+    out: Event = {}
+    system_seen = False
+    for part in root:
+        name = _local(part.tag)
+        if name == "System":
+            if system_seen or not _direct_system(part, out):
+                return None
+            system_seen = True
+        elif name == "EventData":
+            if not _direct_event_data(part, out):
+                return None
+        elif name == "UserData":
+            return None
+    if not system_seen:
+        return None
+    out["event.module"] = "windows"
+    return out
+
+
+def _direct_system(system: ET.Element, out: Event) -> bool:
+    seen: set[str] = set()
+    for child in system:
+        name = _local(child.tag)
+        if name in seen or len(child):
+            return False
+        seen.add(name)
+        attrs = child.attrib
+        if name in _SYSTEM_TEXT:
+            value = _leaf_text(child)
+            if value is None:
+                continue
+            if name == "EventID" or name in _SYSTEM_NUMBERS:
+                out[name] = _number(value)
+            else:
+                out[name] = value
+        elif name == "Provider":
+            if attrs.get("Name"):
+                out["Provider_Name"] = attrs["Name"]
+            if attrs.get("Guid"):
+                out["Provider_Guid"] = attrs["Guid"]
+        elif name == "TimeCreated":
+            stamp = attrs.get("SystemTime")
+            if stamp:
+                try:
+                    out["@timestamp"] = parse_timestamp(stamp)
+                except (ValueError, OverflowError):
+                    out["_invalid.@timestamp"] = stamp
+        elif name == "Execution":
+            for key, value in attrs.items():
+                local = _local(key)
+                if local in ("ProcessID", "ThreadID"):
+                    out[f"Execution_{local}"] = _number(value)
+                else:
+                    out[f"Execution_{local}"] = value
+        elif name == "Security":
+            user = attrs.get("UserID") if "UserID" in attrs else attrs.get("UserId")
+            if user:
+                out["SecurityUserID"] = user
+    return True
+
+
+def _direct_event_data(data: ET.Element, out: Event) -> bool:
+    unnamed: list[str] = []
+    for child in data:
+        if _local(child.tag) != "Data" or len(child):
+            return False
+        key = child.get("Name")
+        if key == "Data":
+            return False
+        if key:
+            out[key] = _value(child)
+        else:
+            unnamed.append(_value(child))
+    if unnamed:
+        out["Data"] = unnamed[0] if len(unnamed) == 1 else unnamed
+    return True
+
+
 def windows_xml_event(text: str) -> Event:
     """The flat raw fields of one ``<Event>`` element given as text."""
     _refuse_dtd(text)
@@ -179,7 +277,7 @@ def windows_xml_event(text: str) -> Event:
     if _local(root.tag) != "Event":
         raise ParseError(f"not a Windows event: the XML element is <{root.tag}>", parser=_NAME)
     try:
-        event = flatten_windows_record(_record(root))
+        event = _direct(root) or flatten_windows_record(_record(root))
     except RecursionError:
         raise ParseError("Windows event XML nested too deeply", parser=_NAME) from None
     if event.get("Channel") == LINUX_SYSMON_CHANNEL:
