@@ -7,7 +7,8 @@ writes each event as XML in a syslog message (``heron.parsers.syslog`` hands tho
 here). An element becomes the structure the ``evtx`` library gives an EVTX record as
 JSON, so ``flatten_windows_record`` and the Windows normalization treat both alike:
 ``EventID``, ``Channel``, ``Provider_Name`` … from ``System``, and every ``EventData``
-field under its own name.
+field under its own name. Rendered XML's ``RenderingInfo/Message`` (the text Event
+Viewer shows) becomes ``message``.
 
 XML carries no types: ``System``'s numbers (``Version``, ``Level``, ``Task``,
 ``Opcode``, ``EventRecordID``, the ``Execution`` ids) are read as integers, as EVTX
@@ -280,6 +281,11 @@ def windows_xml_event(text: str) -> Event:
         event = _direct(root) or flatten_windows_record(_record(root))
     except RecursionError:
         raise ParseError("Windows event XML nested too deeply", parser=_NAME) from None
+    # Rendered XML (wevtutil /f:RenderedXml, forwarded events) carries the message as
+    # Event Viewer shows it: the text an analyst reads, kept as ``message``.
+    rendered = root.find("{*}RenderingInfo/{*}Message")
+    if rendered is not None and rendered.text and not rendered.text.isspace():
+        event.setdefault("message", rendered.text.strip())
     if event.get("Channel") == LINUX_SYSMON_CHANNEL:
         event["event.module"] = "sysmon_linux"
     return event

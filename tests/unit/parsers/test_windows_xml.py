@@ -79,6 +79,22 @@ def test_an_event_line_reads_as_an_evtx_record_does() -> None:
     assert event["source.port"] == 50122
 
 
+def test_rendered_xml_gives_the_message_event_viewer_shows() -> None:
+    rendered = LOGON.replace(
+        "</EventData>",
+        "</EventData><RenderingInfo Culture='en-US'><Message>An account failed to log on."
+        "\r\n\r\nSubject: ...</Message><Level>Information</Level><Task>Logon</Task>"
+        "</RenderingInfo>",
+    )
+    event = normalize(get_parser("windows_xml").parse(rendered, CTX))
+    assert event["message"] == "An account failed to log on.\n\nSubject: ..."
+    # Without it, the catalog's summary as for EVTX records.
+    plain = normalize(get_parser("windows_xml").parse(LOGON, CTX))
+    assert (
+        plain["message"] == "An account failed to log on by CORP\\alice from 203.0.113.9 (Network)"
+    )
+
+
 def test_unnamed_data_and_user_data() -> None:
     xml = (
         "<Event><System><EventID>400</EventID><Channel>Windows PowerShell</Channel>"
