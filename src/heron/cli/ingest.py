@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,10 +154,20 @@ def ingest(
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
         files = list(iter_files(list(paths), include))
-        with open_node(
-            Path(data_dir), rule_paths=list(rule_paths) or None, detect=not no_detect, bulk=True
-        ) as node:
-            prints = _fingerprints(files)
+        with ExitStack() as stack:
+            # Fingerprints are file reads and hashing, outside the GIL: taken while the
+            # node opens (rule loading is Python), they cost the command next to nothing.
+            hasher = stack.enter_context(ThreadPoolExecutor(1, "heron-fingerprint"))
+            fingerprinting = hasher.submit(_fingerprints, files)
+            node = stack.enter_context(
+                open_node(
+                    Path(data_dir),
+                    rule_paths=list(rule_paths) or None,
+                    detect=not no_detect,
+                    bulk=True,
+                )
+            )
+            prints = fingerprinting.result()
             files, notes = _ingested_before(node.store, files, prints, skip_ingested)
             total = sum(f.stat().st_size for f in files)
             correlation = node.detector.correlation if node.detector is not None else None
