@@ -40,6 +40,12 @@ def _json_format(head: str) -> str | None:
 
 
 def _is_access_log(head: str) -> bool:
+    if head.startswith("["):
+        # Apache's ssl_request_log: ``[time] client TLSv1.2 CIPHER "request" bytes``.
+        close_at = head.find("] ")
+        stamp = head[1:close_at] if close_at > 0 else ""
+        if stamp.count("/") == 2 and stamp.count(":") >= 3 and '"' in head[close_at:]:
+            return True
     open_at = head.find(" [")
     if open_at < 0 and not head.startswith("["):
         return False

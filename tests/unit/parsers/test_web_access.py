@@ -10,6 +10,7 @@ import pytest
 
 from heron.errors import ParseError
 from heron.model.timeutil import format_ns, parse_timestamp
+from heron.parsers import detect_line_format
 from heron.parsers.base import ParseContext
 from heron.parsers.web_access import ApacheAccessParser, NginxAccessParser
 
@@ -55,6 +56,7 @@ def test_elastic_apache_ssl_request_expectations(corpora: Path) -> None:
     lines = log.read_text().splitlines()
     assert len(lines) == len(expected)
     for raw, doc in zip(lines, expected, strict=True):
+        assert detect_line_format(raw) == "web_access"  # found without --format
         event = ApacheAccessParser().parse(raw, CTX)
         assert event["@timestamp"] == parse_timestamp(doc["@timestamp"])
         assert event["source.ip"] == doc["source"]["ip"]
