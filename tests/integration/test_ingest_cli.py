@@ -475,3 +475,15 @@ def test_a_killed_folder_load_resumes_at_the_next_file(tmp_path: Path, data_dir:
     with store_of(data_dir) as store:
         stored = store.stats().events
     assert files * per_file <= stored <= files * per_file + 50_000
+
+
+def test_loghub_apache_error_log_is_read_without_a_format(data_dir: Path, corpora: Path) -> None:
+    path = corpora / "logs" / "loghub" / "Apache" / "Apache_2k.log"
+    if not path.is_file():
+        pytest.skip("loghub Apache sample not in the corpus")
+    summary = ingest_json([path], data_dir)
+    assert (summary["events"], summary["failed"]) == (2000, 0)
+    with store_of(data_dir) as store:
+        errors = store.search(SearchQuery(filters={"log.level": "error"}, limit=1000))
+    assert len(errors) == 595  # loghub's structured reading has 595 error lines
+    assert all(e["event.dataset"] == "apache.error" for e in errors)

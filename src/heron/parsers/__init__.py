@@ -33,6 +33,7 @@ FORMATS: dict[str, str] = {
     "cisco_asa": "heron.parsers.cisco_asa:CiscoAsaParser",
     "panos": "heron.parsers.panos:PanOsParser",
     "apache_access": "heron.parsers.web_access:ApacheAccessParser",
+    "apache_error": "heron.parsers.apache_error:ApacheErrorParser",
     "nginx_access": "heron.parsers.web_access:NginxAccessParser",
     "web_access": "heron.parsers.web_access:WebAccessParser",
     "suricata": "heron.parsers.suricata:SuricataEveParser",
@@ -51,8 +52,8 @@ LINE_FORMATS = frozenset(
 # Vendor formats of one record a line (Zeek TSV and Azure {"records": [...]} files need
 # their readers: heron.parsers.zeek.iter_zeek_tsv_records, heron.parsers.azure.iter_azure_records).
 LINE_FORMATS |= {
-    "kv", "fortigate", "cisco_asa", "panos", "apache_access", "nginx_access", "web_access",
-    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
+    "kv", "fortigate", "cisco_asa", "panos", "apache_access", "apache_error", "nginx_access",
+    "web_access", "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
 }  # fmt: skip
 
 

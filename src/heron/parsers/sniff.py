@@ -8,6 +8,8 @@ Office 365 record is JSON too, and a FortiGate line is also ``key=value``.
 
 from __future__ import annotations
 
+from heron.parsers.apache_error import is_apache_error
+
 __all__ = ["sniff_vendor_format"]
 
 _HEAD = 4096
@@ -76,6 +78,8 @@ def sniff_vendor_format(record: str) -> str | None:
 
         if record_start(head) >= 0:
             return "panos"
+    if head[0] == "[" and is_apache_error(head):
+        return "apache_error"
     if _is_access_log(head):
         return "web_access"
     return None

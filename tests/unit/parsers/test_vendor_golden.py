@@ -26,8 +26,8 @@ from heron.parsers.zeek import iter_zeek_tsv_records
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 FORMATS = (
-    "kv", "fortigate", "cisco_asa", "panos", "apache_access", "nginx_access", "suricata",
-    "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
+    "kv", "fortigate", "cisco_asa", "panos", "apache_access", "apache_error", "nginx_access",
+    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
 )  # fmt: skip
 # The top-level names whose fields the golden files pin (ECS sets and Heron's own).
 ROOTS = frozenset(
