@@ -487,3 +487,26 @@ def test_loghub_apache_error_log_is_read_without_a_format(data_dir: Path, corpor
         errors = store.search(SearchQuery(filters={"log.level": "error"}, limit=1000))
     assert len(errors) == 595  # loghub's structured reading has 595 error lines
     assert all(e["event.dataset"] == "apache.error" for e in errors)
+
+
+def test_sigmahq_apache_rules_meet_the_error_log(
+    tmp_path: Path, data_dir: Path, corpora: Path
+) -> None:
+    rules = corpora / "sigma" / "rules" / "web" / "product" / "apache"
+    if not rules.is_dir():
+        pytest.skip("SigmaHQ Apache rules not in the corpus")
+    log = tmp_path / "error.log"
+    log.write_text(
+        "[Wed Mar 13 10:00:00 2024] [notice] child pid 4242 exit signal Segmentation fault (11)\n"
+        "[Wed Mar 13 10:00:05.5 2024] [mpm_event:notice] [pid 1] AH00489: Apache/2.4.57 "
+        "configured -- resuming normal operations\n"
+    )
+    proc = heron("ingest", "--json", "--rules", str(rules), str(log), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    alerts = heron("alerts", "--format", "json", data_dir=data_dir).stdout.splitlines()
+    assert [json.loads(a)["rule.name"] for a in alerts] == ["Apache Segmentation Fault"]
+    hunted = heron("rules", "backtest", "--since", "3650d", "--format", "json", str(rules),
+                   data_dir=data_dir).stdout.splitlines()  # fmt: skip
+    assert [json.loads(h)["rule.name"] for h in hunted if h.strip()] == [
+        "Apache Segmentation Fault"
+    ]

@@ -124,6 +124,12 @@ def test_sysmon_for_linux_in_syslog_meets_sigmahq_linux_rules(
     event = json.loads(found[0])
     assert event["event.dataset"] == "sysmon_linux.log"
     assert event["log.syslog.appname"] == "sysmon"
+    # The retro-hunt's SQL routes the stored event the same way.
+    hunted = heron(
+        "rules", "backtest", "--since", "3650d", "--format", "json", str(rules),
+        data_dir=data_dir,
+    ).stdout.splitlines()  # fmt: skip
+    assert [json.loads(line)["rule.id"] for line in hunted if line.strip()] == [REVERSE_SHELL_RULE]
 
 
 def test_refused_and_broken_xml_keep_everything_else(tmp_path: Path) -> None:

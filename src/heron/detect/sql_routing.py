@@ -15,6 +15,7 @@ from heron.detect.sigma.adapters import IDENTITY
 from heron.detect.sigma.ir import LogSource
 from heron.detect.sigma.logsource import (
     _MARKERS,
+    APACHE_ERROR_SERVICE,
     ECS_CATEGORIES,
     HINT_CATEGORIES,
     LINUX_SYSMON,
@@ -277,6 +278,8 @@ def _service(product: str | None, service: str) -> Sql:
     if product == "m365":
         # As the matcher: one Management Activity feed carries every workload.
         return TRUE
+    if service == APACHE_ERROR_SERVICE and product in (None, "apache"):
+        parts.append(sql("coalesce({} = 'apache.error', FALSE)", dataset))
     names = sql(
         "coalesce({} = {} OR {} = {} OR {} = {} || '.' || {}, FALSE)",
         dataset,

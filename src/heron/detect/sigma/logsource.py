@@ -469,6 +469,11 @@ def _product(product: str, sig: Signature) -> bool:
     return dataset is not None and dataset.startswith(product + ".")
 
 
+#: SigmaHQ's ``service: apache`` rules read Apache's error log (``apache.error``);
+#: access logs are ``category: webserver``.
+APACHE_ERROR_SERVICE = "apache"
+
+
 def _service(product: str | None, service: str, sig: Signature) -> bool:
     module, dataset, program = sig[1], sig[2], sig[4]
     if product is not None:
@@ -487,6 +492,12 @@ def _service(product: str | None, service: str, sig: Signature) -> bool:
     if product == "m365":
         # One Management Activity feed (m365.audit) carries every workload; the rules
         # name theirs (Workload, eventSource) in their own detection.
+        return True
+    if (
+        service == APACHE_ERROR_SERVICE
+        and product in (None, "apache")
+        and dataset == "apache.error"
+    ):
         return True
     if dataset is not None:
         names = {service, f"{product}.{service}", f"{module}.{service}"}

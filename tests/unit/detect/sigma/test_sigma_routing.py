@@ -244,6 +244,20 @@ def test_generic_product_and_service_by_module_and_dataset() -> None:
     ]
 
 
+def test_sigmahq_service_apache_reads_the_apache_error_log() -> None:
+    detection = """
+    keywords:
+        - 'exit signal Segmentation Fault'
+    condition: keywords
+    """
+    message = "child pid 4242 exit signal Segmentation fault (11)"
+    events = [
+        {"event.module": "apache", "event.dataset": "apache.error", "message": message},
+        {"event.module": "apache", "event.dataset": "apache.access", "message": message},
+    ]
+    assert check(detection, events, logsource="service: apache") == [True, False]
+
+
 def test_service_channel_table_matches_pysigma() -> None:
     # Heron keeps pySigma's table written out (importing pySigma's pipelines is slow);
     # a new pySigma that changes it must show up here.
