@@ -143,7 +143,8 @@ def ingest(
     skip_ingested: bool,
     data_dir: str,
 ) -> None:
-    """Ingest files and folders (EVTX, NDJSON, syslog, CEF, LEEF, CloudTrail, auditd)."""
+    """Ingest files and folders (EVTX, Windows event XML, NDJSON, syslog, the systemd
+    journal, CEF, LEEF, CloudTrail, auditd, vendor formats)."""
     # The reported time is the command's: opening the node (rules, enrichment data),
     # the load, and what ends it (held correlations, old days to Parquet, the close).
     started = time.perf_counter()

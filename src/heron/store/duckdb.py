@@ -206,7 +206,8 @@ class DuckDBStore:
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS receipts (log VARCHAR PRIMARY KEY, seq BIGINT)"
         )
-        # Input files ``heron ingest`` has read to the end, by content (``ingested``).
+        # Input files ``heron ingest`` has read to the end, by content fingerprint
+        # (``ingested_before``, ``record_ingested``).
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS ingested_files (fingerprint VARCHAR PRIMARY KEY, "
             "path VARCHAR, size BIGINT, first_ingested TIMESTAMP_NS, "
