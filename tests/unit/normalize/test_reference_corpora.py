@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +129,12 @@ def _agreement(
     return compared, differences
 
 
-def test_sysmon_agrees_with_elastic(corpora: Path) -> None:
+def _sysmon_pairs(
+    corpora: Path, read: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Elastic's Sysmon documents read by ``read`` and normalized, with their expected ECS."""
     folder = corpora / ELASTIC / "windows/data_stream/sysmon_operational/_dev/test/pipeline"
-    inputs = sorted(folder.glob("*.json"))
-    inputs = [p for p in inputs if not p.name.endswith("-expected.json")]
+    inputs = [p for p in sorted(folder.glob("*.json")) if not p.name.endswith("-expected.json")]
     if not inputs:
         pytest.skip("Elastic windows package tests not in the corpus")
     pairs = []
@@ -140,9 +142,14 @@ def test_sysmon_agrees_with_elastic(corpora: Path) -> None:
         docs = json.loads(path.read_text())["events"]
         expected = json.loads(Path(f"{path}-expected.json").read_text())["expected"]
         for doc, want in zip(docs, expected, strict=True):
-            event = normalize(JsonParser().parse(orjson.dumps(doc).decode(), CTX))
+            event = normalize(read(doc))
             validate_event(event)
             pairs.append((event, want))
+    return pairs
+
+
+def test_sysmon_agrees_with_elastic(corpora: Path) -> None:
+    pairs = _sysmon_pairs(corpora, lambda doc: JsonParser().parse(orjson.dumps(doc).decode(), CTX))
     compared, differences = _agreement(pairs, WINDOWS_FIELDS)
     print(
         f"\nSysmon vs Elastic: {compared - len(differences)}/{compared} fields agree; {differences}"
@@ -153,18 +160,9 @@ def test_sysmon_agrees_with_elastic(corpora: Path) -> None:
 
 def test_sysmon_xml_agrees_with_elastic(corpora: Path) -> None:
     """The same documents' ``event.original`` (the event as Windows renders it in XML)."""
-    folder = corpora / ELASTIC / "windows/data_stream/sysmon_operational/_dev/test/pipeline"
-    inputs = [p for p in sorted(folder.glob("*.json")) if not p.name.endswith("-expected.json")]
-    if not inputs:
-        pytest.skip("Elastic windows package tests not in the corpus")
-    pairs = []
-    for path in inputs:
-        docs = json.loads(path.read_text())["events"]
-        expected = json.loads(Path(f"{path}-expected.json").read_text())["expected"]
-        for doc, want in zip(docs, expected, strict=True):
-            event = normalize(WindowsXmlParser().parse(doc["event"]["original"], CTX))
-            validate_event(event)
-            pairs.append((event, want))
+    pairs = _sysmon_pairs(
+        corpora, lambda doc: WindowsXmlParser().parse(doc["event"]["original"], CTX)
+    )
     compared, differences = _agreement(pairs, WINDOWS_FIELDS)
     print(f"\nSysmon XML vs Elastic: {compared - len(differences)}/{compared} agree")
     assert compared >= 30
