@@ -8,8 +8,8 @@ here). An element becomes the structure the ``evtx`` library gives an EVTX recor
 JSON, so ``flatten_windows_record`` and the Windows normalization treat both alike:
 ``EventID``, ``Channel``, ``Provider_Name`` … from ``System``, and every ``EventData``
 field under its own name (the common shape is read straight into those fields, by
-``_direct``, which gives exactly what that road gives). Rendered XML's ``RenderingInfo/Message`` (the text Event
-Viewer shows) becomes ``message``.
+``_direct``, which gives exactly what that road gives). Rendered XML's
+``RenderingInfo/Message`` (the text Event Viewer shows) becomes ``message``.
 
 XML carries no types: ``System``'s numbers (``Version``, ``Level``, ``Task``,
 ``Opcode``, ``EventRecordID``, the ``Execution`` ids) are read as integers, as EVTX
