@@ -510,3 +510,26 @@ def test_sigmahq_apache_rules_meet_the_error_log(
     assert [json.loads(h)["rule.name"] for h in hunted if h.strip()] == [
         "Apache Segmentation Fault"
     ]
+
+
+def test_iis_w3c_log_meets_sigmahq_webserver_rules(
+    tmp_path: Path, data_dir: Path, corpora: Path
+) -> None:
+    rules = corpora / "sigma" / "rules" / "web"
+    if not rules.is_dir():
+        pytest.skip("SigmaHQ web rules not in the corpus")
+    golden = Path(__file__).resolve().parents[1] / "golden" / "iis" / "u_ex261127.log"
+    log = tmp_path / "u_ex261127.log"
+    # The golden file with a data line before its #Fields: header (a dead letter).
+    lines = golden.read_text().splitlines()
+    log.write_text("\r\n".join([*lines[:3], "2026-11-27 09:59:59 GET / 200", *lines[3:]]))
+    proc = heron("ingest", "--json", "--rules", str(rules), str(log), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["events"] == 3
+    assert json.loads(proc.stdout.splitlines()[-1])["failed"] == 1
+    alerts = heron("alerts", "--format", "json", data_dir=data_dir).stdout.splitlines()
+    fired = sorted(json.loads(a)["rule.name"] for a in alerts)
+    assert fired == ["Suspicious User-Agents Related To Recon Tools", "Windows Webshell Strings"]
+    hunted = heron("rules", "backtest", "--since", "3650d", "--format", "json", str(rules),
+                   data_dir=data_dir).stdout.splitlines()  # fmt: skip
+    assert sorted({json.loads(h)["rule.name"] for h in hunted if h.strip()}) == fired

@@ -34,6 +34,7 @@ FORMATS: dict[str, str] = {
     "panos": "heron.parsers.panos:PanOsParser",
     "apache_access": "heron.parsers.web_access:ApacheAccessParser",
     "apache_error": "heron.parsers.apache_error:ApacheErrorParser",
+    "iis": "heron.parsers.w3c:W3cParser",
     "nginx_access": "heron.parsers.web_access:NginxAccessParser",
     "web_access": "heron.parsers.web_access:WebAccessParser",
     "suricata": "heron.parsers.suricata:SuricataEveParser",

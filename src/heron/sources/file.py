@@ -54,6 +54,8 @@ _BOM = b"\xef\xbb\xbf"
 # Windows events as XML: an export (<?xml …?><Events>…) or bare <Event> elements.
 _XML_DOCUMENT_HEAD = re.compile(rb"^\s*<(\?xml|Events?[\s>])")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# W3C extended logs (IIS): directives first, among them the #Fields: data lines need.
+_W3C_HEAD = re.compile(rb"^#(Software|Version|Date|Fields):")
 
 
 @dataclass(slots=True)
@@ -231,6 +233,8 @@ def detect_file_format(path: Path) -> str:
         return "azure_records"
     if head.startswith(b"#separator"):
         return "zeek_tsv"
+    if _W3C_HEAD.match(head) and b"#Fields:" in head:
+        return "iis"
     if _XML_DOCUMENT_HEAD.match(head):
         return "windows_xml"
     if head[:2] in _UTF16_BOMS:
@@ -270,6 +274,8 @@ def read_file(
         yield from _read_document(path, "azure", iter_azure_records, chunk_records)
     elif kind == "windows_xml":
         yield from _read_windows_xml(path, chunk_records)
+    elif kind == "iis":
+        yield from _read_w3c(path, chunk_records, max_line_bytes)
     elif kind == "zeek_tsv":
         yield from _read_zeek_tsv(path, chunk_records, max_line_bytes)
     elif kind in LINE_FORMATS or kind == "auto":
@@ -501,6 +507,30 @@ def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
         underlying.close()
     chunk.bytes_read = path.stat().st_size
     yield chunk
+
+
+def _read_w3c(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
+    # As Zeek TSV: the file's #Fields: header names a data line's values, so the reader
+    # keeps that state and hands on each record as JSON text for the ``iis`` parser.
+    from heron.parsers.w3c import W3cReader
+
+    reader = W3cReader()
+    for chunk in _read_lines(path, "iis", chunk_records, max_line_bytes):
+        records: list[str] = []
+        locations: list[str] = []
+        for line, location in zip(chunk.records, chunk.locations, strict=True):
+            try:
+                record = reader.feed(line)
+            except ParseError as exc:
+                chunk.dead_letters.append(
+                    DeadLetter.of(chunk.source, exc.reason, line, location, now_ns())
+                )
+                continue
+            if record is not None:
+                records.append(orjson.dumps(record).decode())
+                locations.append(location)
+        chunk.records, chunk.locations = records, locations
+        yield chunk
 
 
 def _read_zeek_tsv(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:

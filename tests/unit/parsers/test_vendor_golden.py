@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from heron.model.event import validate_event
@@ -22,12 +23,13 @@ from heron.model.timeutil import format_ns
 from heron.parsers import get_parser
 from heron.parsers.azure import iter_azure_records
 from heron.parsers.base import ParseContext
+from heron.parsers.w3c import W3cReader
 from heron.parsers.zeek import iter_zeek_tsv_records
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 FORMATS = (
     "kv", "fortigate", "cisco_asa", "panos", "apache_access", "apache_error", "nginx_access",
-    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
+    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai", "iis",
 )  # fmt: skip
 # The top-level names whose fields the golden files pin (ECS sets and Heron's own).
 ROOTS = frozenset(
@@ -79,6 +81,12 @@ def _records(path: Path) -> Iterator[str]:
         yield from iter_zeek_tsv_records(text.splitlines())
     elif path.parent.name == "azure" and text.lstrip().startswith('{"records"'):
         yield from iter_azure_records(text.encode())
+    elif path.parent.name == "iis":
+        reader = W3cReader()
+        for line in text.splitlines():
+            record = reader.feed(line)
+            if record is not None:
+                yield orjson.dumps(record).decode()
     else:
         yield from (line for line in text.splitlines() if line.strip())
 

@@ -21,7 +21,7 @@ from heron.parsers.base import ParseContext
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 FORMATS = (
     "kv", "fortigate", "cisco_asa", "panos", "apache_access", "apache_error", "nginx_access",
-    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai",
+    "suricata", "zeek", "azure", "gcp_audit", "okta", "o365", "otel_genai", "iis",
 )  # fmt: skip
 CTX = ParseContext(source="conn.log", received=1_717_200_000_000_000_000)
 
