@@ -16,6 +16,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -38,6 +39,9 @@ def _pysigma_version() -> str:
     except PackageNotFoundError:  # pragma: no cover - pySigma is a dependency
         return "unknown"
 
+
+#: Rule-set bundles kept (see ``RuleCache.put_bundle``).
+MAX_BUNDLES = 8
 
 _SALT = f"heron={heron_version};compiler={COMPILER_VERSION};pysigma={_pysigma_version()}"
 
@@ -101,15 +105,59 @@ class RuleCache:
             return None
         return entry if isinstance(entry, FileEntry) else None
 
+    def _bundle_path(self, keys: Sequence[str]) -> Path:
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+        return self.directory / "bundles" / f"{digest}.pickle"
+
+    def get_bundle(self, keys: Sequence[str]) -> list[FileEntry] | None:
+        """The entries of exactly these files (keys in load order) from one bundle, or
+        None: one read and one unpickling instead of one per rule file."""
+        try:
+            with self._bundle_path(keys).open("rb") as fh:
+                entries = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except (
+            OSError,
+            pickle.UnpicklingError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            TypeError,
+            ValueError,
+        ):
+            return None
+        if (
+            not isinstance(entries, list)
+            or len(entries) != len(keys)
+            or not all(isinstance(e, FileEntry) for e in entries)
+        ):
+            return None
+        return entries
+
+    def put_bundle(self, keys: Sequence[str], entries: Sequence[FileEntry]) -> None:
+        """Store the entries of a rule set as one bundle; the oldest beyond
+        ``MAX_BUNDLES`` go (each edit of a rule file makes a new set)."""
+        path = self._bundle_path(keys)
+        self._write(path, list(entries))
+        try:
+            bundles = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in bundles[:-MAX_BUNDLES]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            return
+
     def put(self, key: str, entry: FileEntry) -> None:
         """Store an entry; a cache that cannot be written only costs speed, never rules."""
-        path = self._path(key)
+        self._write(self._path(key), entry)
+
+    def _write(self, path: Path, obj: object) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -217,7 +217,9 @@ def load_rules(
     # them otherwise spends a third of its time in passes over the rules loaded before.
     # Files to compile come after, with it running (pySigma's objects form cycles).
     found: list[tuple[Path, bytes, str, FileEntry | None]] = []
-    with collector_paused():
+    # The rule set lives as long as the process: frozen out of the collector's passes.
+    with collector_paused(freeze=True):
+        read: list[tuple[Path, bytes, str]] = []
         for path in files:
             try:
                 data = path.read_bytes()
@@ -225,8 +227,15 @@ def load_rules(
                 loaded.errors.append(LoadError(str(path), None, f"cannot read: {exc}"))
                 continue
             key = entry_key(data, str(path), options) if cache is not None else ""
-            entry = cache.get(key) if cache is not None else None
+            read.append((path, data, key))
+        keys = [key for _, _, key in read]
+        # The same rule set as a start before: its entries in one file (one read, one
+        # unpickling), still found by the files' contents.
+        bundle = cache.get_bundle(keys) if cache is not None and read else None
+        for i, (path, data, key) in enumerate(read):
+            entry = bundle[i] if bundle is not None else cache.get(key) if cache else None
             found.append((path, data if entry is None else b"", key, entry))
+    entries: list[FileEntry] = []
     for path, data, key, entry in found:
         if entry is None:
             entry = compile_file(data, str(path), placeholders)
@@ -235,10 +244,13 @@ def load_rules(
                 cache.put(key, entry)
         else:
             loaded.cache_hits += 1
+        entries.append(entry)
         loaded.rules.extend(entry.rules)
         loaded.correlations.extend(entry.correlations)
         loaded.filters.extend(entry.filters)
         loaded.errors.extend(entry.errors)
+    if cache is not None and read and bundle is None:
+        cache.put_bundle(keys, entries)
     _dedupe(loaded)
     _apply_filters(loaded)
     _resolve_correlations(loaded)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sigma_helpers import proc, rule_yaml
 
-from heron.detect.sigma.cache import RuleCache, entry_key
+from heron.detect.sigma.cache import MAX_BUNDLES, RuleCache, entry_key
 from heron.detect.sigma.load import compile_file, load_rules
 from heron.detect.sigma.match import SigmaMatcher
 
@@ -133,9 +134,44 @@ def test_corrupt_cache_entry_is_compiled_again(tmp_path: Path) -> None:
     entry_file = cache_dir / key[:2] / f"{key}.pickle"
     assert entry_file.exists()
     entry_file.write_bytes(b"garbage")
+    shutil.rmtree(cache_dir / "bundles")  # else the rule set's bundle answers first
     assert RuleCache(cache_dir).get(key) is None
     loaded = load_rules([path], cache_dir)
     assert loaded.cache_misses == 1 and len(loaded.rules) == 1
+
+
+def test_a_rule_set_seen_before_loads_from_one_bundle(tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    write(rules_dir / "a.yml", GOOD)
+    write(rules_dir / "b.yml", GOOD.replace("1111", "2222").replace("Whoami", "Other"))
+    cache = tmp_path / "cache"
+    cold = load_rules([rules_dir], cache)
+    (bundle,) = (cache / "bundles").glob("*.pickle")
+    # The bundle alone gives the set: the per-file entries are not read.
+    for entry in cache.glob("??/*.pickle"):
+        entry.unlink()
+    warm = load_rules([rules_dir], cache)
+    assert (warm.cache_hits, warm.cache_misses) == (2, 0)
+    assert warm.rules == cold.rules
+    # A changed file is another set: its entry compiled, the rest from their entries
+    # (gone here, so compiled too), and a second bundle written.
+    write(rules_dir / "a.yml", GOOD.replace("Whoami", "Whoami v2"))
+    again = load_rules([rules_dir], cache)
+    assert again.cache_misses == 2 and again.rules[0].title == "Whoami v2"
+    assert len(list((cache / "bundles").glob("*.pickle"))) == 2
+    # A damaged bundle is passed over, never trusted.
+    bundle.write_bytes(b"garbage")
+    write(rules_dir / "a.yml", GOOD)
+    assert len(load_rules([rules_dir], cache).rules) == 2
+
+
+def test_bundles_beyond_the_limit_go_oldest_first(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.yml", GOOD)
+    cache = tmp_path / "cache"
+    for n in range(MAX_BUNDLES + 3):
+        write(path, GOOD.replace("Whoami", f"Whoami {n}"))
+        load_rules([path], cache)
+    assert len(list((cache / "bundles").glob("*.pickle"))) == MAX_BUNDLES
 
 
 def test_unwritable_cache_costs_only_speed(tmp_path: Path) -> None:
