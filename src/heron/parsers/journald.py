@@ -26,6 +26,7 @@ from typing import Any
 from heron.errors import ParseError
 from heron.model.event import Event
 from heron.parsers.rfc3164 import add_priority
+from heron.parsers.syslog import under_header
 from heron.parsers.winxml import windows_xml_event
 
 __all__ = ["from_journald", "is_journald"]
@@ -80,12 +81,5 @@ def from_journald(record: dict[str, Any]) -> Event:
         )
     if message.startswith("<Event"):
         # Sysmon for Linux: the event is the XML; the journal's fields name the sender.
-        body = windows_xml_event(message)
-        del event["message"]
-        name, pid = event.pop("process.name", None), event.pop("process.pid", None)
-        if name is not None:
-            event["log.syslog.appname"] = name
-        if pid is not None:
-            event["log.syslog.procid"] = str(pid)
-        event.update(body)
+        return under_header(event, windows_xml_event(message))
     return event

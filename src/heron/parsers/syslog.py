@@ -25,7 +25,7 @@ from heron.parsers.rfc3164 import Rfc3164Parser
 from heron.parsers.rfc5424 import Rfc5424Parser, is_rfc5424
 from heron.parsers.winxml import windows_xml_event
 
-__all__ = ["SyslogParser"]
+__all__ = ["SyslogParser", "under_header"]
 
 # Message bodies parsed by another parser: CEF, LEEF, audit records (audisp-syslog) and
 # Windows event XML (Sysmon for Linux writes each event so).
@@ -65,14 +65,21 @@ class SyslogParser:
                 return header
         except ParseError as exc:
             raise ParseError(f"syslog header then {exc.reason}", parser=self.name) from None
-        del header["message"]
-        # The header's program is the sender (a relay, audisp-syslog), not the event's process.
-        name, pid = header.pop("process.name", None), header.pop("process.pid", None)
-        if name is not None:
-            header.setdefault("log.syslog.appname", name)
-        if pid is not None:
-            header.setdefault("log.syslog.procid", str(pid))
-        for key, value in header.items():
-            if key not in body or key.startswith("log.syslog."):
-                body[key] = value
-        return body
+        return under_header(header, body)
+
+
+def under_header(header: Event, body: Event) -> Event:
+    """An event parsed out of a message (CEF, an audit record, Windows XML) with the
+    fields of the header that carried it (syslog's, or a journal record's): the body's
+    fields win, except ``log.syslog.*``; the header's program, which names the sender
+    (a relay, audisp-syslog, sysmon), becomes ``log.syslog.appname`` / ``procid``."""
+    header.pop("message", None)
+    name, pid = header.pop("process.name", None), header.pop("process.pid", None)
+    if name is not None:
+        header.setdefault("log.syslog.appname", name)
+    if pid is not None:
+        header.setdefault("log.syslog.procid", str(pid))
+    for key, value in header.items():
+        if key not in body or key.startswith("log.syslog."):
+            body[key] = value
+    return body

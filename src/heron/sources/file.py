@@ -12,10 +12,10 @@ import gzip
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -510,36 +510,29 @@ def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
 
 
 def _read_w3c(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
-    # As Zeek TSV: the file's #Fields: header names a data line's values, so the reader
-    # keeps that state and hands on each record as JSON text for the ``iis`` parser.
     from heron.parsers.w3c import W3cReader
 
-    reader = W3cReader()
-    for chunk in _read_lines(path, "iis", chunk_records, max_line_bytes):
-        records: list[str] = []
-        locations: list[str] = []
-        for line, location in zip(chunk.records, chunk.locations, strict=True):
-            try:
-                record = reader.feed(line)
-            except ParseError as exc:
-                chunk.dead_letters.append(
-                    DeadLetter.of(chunk.source, exc.reason, line, location, now_ns())
-                )
-                continue
-            if record is not None:
-                records.append(orjson.dumps(record).decode())
-                locations.append(location)
-        chunk.records, chunk.locations = records, locations
-        yield chunk
+    yield from _read_with_header(path, "iis", W3cReader(), chunk_records, max_line_bytes)
 
 
 def _read_zeek_tsv(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
-    # A Zeek TSV line means nothing without its file's #fields header: the reader keeps
-    # that state and hands on each record as the JSON Zeek's JSON writer would write.
     from heron.parsers.zeek import ZeekTsvReader, log_type_of
 
     reader = ZeekTsvReader(log_type_of(str(path)))
-    for chunk in _read_lines(path, "zeek", chunk_records, max_line_bytes):
+    yield from _read_with_header(path, "zeek", reader, chunk_records, max_line_bytes)
+
+
+class _HeaderReader(Protocol):
+    def feed(self, line: str) -> Mapping[str, Any] | None: ...
+
+
+def _read_with_header(
+    path: Path, fmt: str, reader: _HeaderReader, chunk_records: int, max_line_bytes: int
+) -> Iterator[RawChunk]:
+    """Lines that mean nothing without their file's header (Zeek TSV ``#fields``, W3C
+    ``#Fields:``): ``reader`` keeps that state and turns each data line into a record,
+    handed on as JSON text for the ``fmt`` parser; a line it refuses is a dead letter."""
+    for chunk in _read_lines(path, fmt, chunk_records, max_line_bytes):
         records: list[str] = []
         locations: list[str] = []
         for line, location in zip(chunk.records, chunk.locations, strict=True):

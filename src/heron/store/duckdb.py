@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,15 +37,10 @@ from heron.store.base import (
     field_sql,
     quote_ident,
 )
+from heron.store.ledger import IngestedFile, ingested_before, init_ledger, record_ingested
 from heron.store.textindex import index_batch, init_index
 
-__all__ = [
-    "BULK_CHECKPOINT_WAL",
-    "CHECKPOINT_WAL",
-    "DuckDBStore",
-    "IngestedFile",
-    "duckdb_column_type",
-]
+__all__ = ["BULK_CHECKPOINT_WAL", "CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
 
 _DAY_NS = 86400 * NS_PER_S
 #: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's
@@ -128,17 +123,6 @@ def _like_pattern(value: str) -> str:
     return escaped.replace("*", "%")
 
 
-class IngestedFile(NamedTuple):
-    """An input file ``heron ingest`` read to the end before (see ``file_fingerprint``)."""
-
-    fingerprint: str
-    path: str
-    size: int
-    first_ingested: int  # ns
-    last_ingested: int  # ns
-    times: int
-
-
 class DuckDBStore:
     """The DuckDB implementation of ``Store``; safe to use from several threads."""
 
@@ -206,13 +190,7 @@ class DuckDBStore:
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS receipts (log VARCHAR PRIMARY KEY, seq BIGINT)"
         )
-        # Input files ``heron ingest`` has read to the end, by content fingerprint
-        # (``ingested_before``, ``record_ingested``).
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS ingested_files (fingerprint VARCHAR PRIMARY KEY, "
-            "path VARCHAR, size BIGINT, first_ingested TIMESTAMP_NS, "
-            "last_ingested TIMESTAMP_NS, times INTEGER)"
-        )
+        init_ledger(self._con)
         init_index(self._con)
 
     def _parquet_paths(self) -> list[str]:
@@ -287,47 +265,12 @@ class DuckDBStore:
 
     def ingested_before(self, fingerprints: Sequence[str]) -> dict[str, IngestedFile]:
         """Which of these file fingerprints ``heron ingest`` has read before, and when."""
-        if not fingerprints:
-            return {}
-        rows = (
-            self._cursor()
-            .execute(
-                "SELECT fingerprint, path, size, epoch_ns(first_ingested), "
-                "epoch_ns(last_ingested), times FROM ingested_files "
-                "WHERE fingerprint IN (SELECT unnest(?))",
-                [list(fingerprints)],
-            )
-            .fetchall()
-        )
-        return {row[0]: IngestedFile(*row) for row in rows}
+        return ingested_before(self._cursor(), fingerprints)
 
     def record_ingested(self, files: Sequence[tuple[str, str, int]], at: int) -> None:
         """Note input files read to the end: (fingerprint, path, size), at ``at`` (ns)."""
-        if not files:
-            return
-        # One statement over an Arrow table: executemany upserts row by row, which cost
-        # half a second for a folder of 277 EVTX files.
-        latest = {fp: (path, size) for fp, path, size in files}  # a copy read twice: once
-        table = pa.table(
-            {
-                "fingerprint": pa.array(list(latest), pa.string()),
-                "path": pa.array([p for p, _ in latest.values()], pa.string()),
-                "size": pa.array([n for _, n in latest.values()], pa.int64()),
-            }
-        )
         with self._write_lock:
-            cur = self._cursor()
-            cur.register("_heron_files", table)
-            try:
-                cur.execute(
-                    "INSERT INTO ingested_files SELECT fingerprint, path, size, "
-                    "make_timestamp_ns(?), make_timestamp_ns(?), 1 FROM _heron_files "
-                    "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, "
-                    "last_ingested = excluded.last_ingested, times = ingested_files.times + 1",
-                    [at, at],
-                )
-            finally:
-                cur.unregister("_heron_files")
+            record_ingested(self._cursor(), files, at)
 
     def add_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:

@@ -88,21 +88,7 @@ class RuleCache:
 
     def get(self, key: str) -> FileEntry | None:
         """The entry, or None when absent or unreadable (then it is compiled again)."""
-        try:
-            with self._path(key).open("rb") as fh:
-                entry = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except (
-            OSError,
-            pickle.UnpicklingError,
-            EOFError,
-            AttributeError,
-            ImportError,
-            TypeError,
-            ValueError,
-        ):
-            return None
+        entry = _load(self._path(key))
         return entry if isinstance(entry, FileEntry) else None
 
     def _bundle_path(self, keys: Sequence[str]) -> Path:
@@ -112,21 +98,7 @@ class RuleCache:
     def get_bundle(self, keys: Sequence[str]) -> list[FileEntry] | None:
         """The entries of exactly these files (keys in load order) from one bundle, or
         None: one read and one unpickling instead of one per rule file."""
-        try:
-            with self._bundle_path(keys).open("rb") as fh:
-                entries = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except (
-            OSError,
-            pickle.UnpicklingError,
-            EOFError,
-            AttributeError,
-            ImportError,
-            TypeError,
-            ValueError,
-        ):
-            return None
+        entries = _load(self._bundle_path(keys))
         if (
             not isinstance(entries, list)
             or len(entries) != len(keys)
@@ -164,3 +136,21 @@ class RuleCache:
                 raise
         except OSError:
             return
+
+
+def _load(path: Path) -> object | None:
+    """What a cache file holds, or None when it is absent or cannot be unpickled."""
+    try:
+        with path.open("rb") as fh:
+            loaded: object = pickle.load(fh)
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ):
+        return None
+    return loaded
