@@ -30,7 +30,15 @@ from heron.detect.sigma.ir import (
     LoadError,
 )
 
-__all__ = ["FileEntry", "RuleCache", "default_cache_dir", "entry_key"]
+__all__ = [
+    "FileEntry",
+    "RuleCache",
+    "default_cache_dir",
+    "entry_key",
+    "read_pickle",
+    "rule_set_key",
+    "write_pickle",
+]
 
 
 def _pysigma_version() -> str:
@@ -69,6 +77,11 @@ def entry_key(data: bytes, path: str, options: str = "") -> str:
     return digest.hexdigest()
 
 
+def rule_set_key(keys: Sequence[str]) -> str:
+    """The key of a rule set: its files' keys (``entry_key``) in load order."""
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
 def default_cache_dir(data_dir: Path | str | None = None) -> Path:
     """``<data-dir>/cache/rules``, or ``$XDG_CACHE_HOME/heron/rules`` (``~/.cache``)."""
     if data_dir is not None:
@@ -88,17 +101,16 @@ class RuleCache:
 
     def get(self, key: str) -> FileEntry | None:
         """The entry, or None when absent or unreadable (then it is compiled again)."""
-        entry = _load(self._path(key))
+        entry = read_pickle(self._path(key))
         return entry if isinstance(entry, FileEntry) else None
 
     def _bundle_path(self, keys: Sequence[str]) -> Path:
-        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
-        return self.directory / "bundles" / f"{digest}.pickle"
+        return self.directory / "bundles" / f"{rule_set_key(keys)}.pickle"
 
     def get_bundle(self, keys: Sequence[str]) -> list[FileEntry] | None:
         """The entries of exactly these files (keys in load order) from one bundle, or
         None: one read and one unpickling instead of one per rule file."""
-        entries = _load(self._bundle_path(keys))
+        entries = read_pickle(self._bundle_path(keys))
         if (
             not isinstance(entries, list)
             or len(entries) != len(keys)
@@ -111,7 +123,7 @@ class RuleCache:
         """Store the entries of a rule set as one bundle; the oldest beyond
         ``MAX_BUNDLES`` go (each edit of a rule file makes a new set)."""
         path = self._bundle_path(keys)
-        self._write(path, list(entries))
+        write_pickle(path, list(entries))
         try:
             bundles = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in bundles[:-MAX_BUNDLES]:
@@ -121,24 +133,27 @@ class RuleCache:
 
     def put(self, key: str, entry: FileEntry) -> None:
         """Store an entry; a cache that cannot be written only costs speed, never rules."""
-        self._write(self._path(key), entry)
+        write_pickle(self._path(key), entry)
 
-    def _write(self, path: Path, obj: object) -> None:
+
+def write_pickle(path: Path, obj: object) -> None:
+    """Store ``obj`` at ``path`` atomically (temporary file, then rename); a cache that
+    cannot be written only costs speed, never rules."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
 
 
-def _load(path: Path) -> object | None:
+def read_pickle(path: Path) -> object | None:
     """What a cache file holds, or None when it is absent or cannot be unpickled."""
     try:
         with path.open("rb") as fh:

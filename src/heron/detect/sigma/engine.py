@@ -30,7 +30,9 @@ class SigmaEngine:
     def __init__(self, loaded: LoadedRules) -> None:
         self.loaded = loaded
         # load_rules built every predicate when it compiled the files: build on use.
-        self.matcher = SigmaMatcher(loaded.rules, checked=True)
+        self.matcher = SigmaMatcher(
+            loaded.rules, checked=True, indexes=loaded.index_store(loaded.rules)
+        )
         built = {r.filename + "\0" + r.id for r in self.matcher.rules}
         self._errors = list(loaded.errors)
         for rule, reason in self.matcher.build_errors:

@@ -381,7 +381,7 @@ class _KeywordIndex:
     literal could occur in one.
     """
 
-    __slots__ = ("_automaton", "_folded", "_latin1", "_probe", "_with_ints")
+    __slots__ = ("_automaton", "_folded", "_latin1", "_literals", "_probe", "_with_ints")
 
     def __init__(
         self, patterns: dict[str, tuple[set[int], set[int], set[int]]], packer: _Packer
@@ -389,7 +389,18 @@ class _KeywordIndex:
         automaton = _automaton(patterns, packer)
         assert automaton is not None, "a keyword index needs literals"
         self._automaton = automaton
-        literals = sorted(patterns)
+        self._probes(sorted(patterns))
+
+    def __getstate__(self) -> tuple[ahocorasick.Automaton, list[str]]:
+        # The probes are RE2 closures: a stored index keeps the literals and rebuilds them.
+        return self._automaton, self._literals
+
+    def __setstate__(self, state: tuple[ahocorasick.Automaton, list[str]]) -> None:
+        self._automaton = state[0]
+        self._probes(state[1])
+
+    def _probes(self, literals: list[str]) -> None:
+        self._literals = literals
         self._with_ints = any(set(lit) <= _NUMBER_CHARS for lit in literals)
         alternation = "|".join(re2.escape(lit) for lit in literals)
         self._folded = re2_searcher("(?i)" + alternation)

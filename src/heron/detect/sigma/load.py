@@ -11,13 +11,15 @@ marked as not raising alerts of their own.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heron.detect.sigma.cache import FileEntry, RuleCache, entry_key
+from heron.detect.sigma.cache import FileEntry, RuleCache, entry_key, rule_set_key
+from heron.detect.sigma.indexcache import GroupIndexStore
 from heron.detect.sigma.ir import (
     And,
     CompiledRule,
@@ -48,6 +50,20 @@ class LoadedRules:
     cache_hits: int = 0
     cache_misses: int = 0
     seconds: float = 0.0
+    #: Where the prefilter indexes of ``rules`` as loaded are kept, and those rules.
+    _index_store: GroupIndexStore | None = None
+    _as_loaded: tuple[CompiledRule, ...] = ()
+
+    def index_store(self, rules: Sequence[CompiledRule]) -> GroupIndexStore | None:
+        """The stored prefilter indexes of ``rules`` when they are exactly the rules this
+        load gave (the same objects, in order), else None: an index stored for one list
+        must never serve another."""
+        store = self._index_store
+        if store is None or len(rules) != len(self._as_loaded):
+            return None
+        if not all(map(operator.is_, rules, self._as_loaded)):
+            return None
+        return store
 
 
 def _walk_rule_files(root: Path) -> list[tuple[Path, Path]]:
@@ -254,6 +270,11 @@ def load_rules(
     _dedupe(loaded)
     _apply_filters(loaded)
     _resolve_correlations(loaded)
+    if cache_dir is not None and read:
+        # The rules are now a function of the files' contents alone (dedupe, filters and
+        # correlations look at nothing else): the set's key names their indexes.
+        loaded._index_store = GroupIndexStore(cache_dir, rule_set_key(keys))
+        loaded._as_loaded = tuple(loaded.rules)
     for rule in loaded.rules:
         warning = routing_warning(rule.logsource)
         if warning is not None:

@@ -20,6 +20,7 @@ from heron.detect.sigma.decide import (
     referenced_fields,
 )
 from heron.detect.sigma.index import GroupIndex, rule_slots
+from heron.detect.sigma.indexcache import GroupIndexStore
 from heron.detect.sigma.ir import CompiledRule, LogSource
 from heron.detect.sigma.logsource import Signature, route_for, signature, windows_categories
 from heron.detect.sigma.predicates import Pred, PredicateError
@@ -69,21 +70,36 @@ class _Group:
         self.preds = preds  # None: built when the rule is first a candidate
         self._index: GroupIndex | None = None
 
-    def index(self, rules: Sequence[CompiledRule]) -> GroupIndex:
-        # Built on first use: a rule set loads without paying for groups never routed to.
+    def index(self, rules: Sequence[CompiledRule], store: GroupIndexStore | None) -> GroupIndex:
+        # Built (or read back) on first use: a rule set loads without paying for groups
+        # never routed to.
         if self._index is None:
-            self._index = GroupIndex([rule_slots(rules[p].condition) for p in self.positions])
+            found = store.get(self.logsource, self.positions) if store is not None else None
+            if found is None:
+                found = GroupIndex([rule_slots(rules[p].condition) for p in self.positions])
+                if store is not None:
+                    store.put(self.logsource, self.positions, found)
+            self._index = found
         return self._index
 
 
 class SigmaMatcher:
     """Matches batches of flat events against compiled single-event rules."""
 
-    def __init__(self, rules: Sequence[CompiledRule], checked: bool = False) -> None:
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule],
+        checked: bool = False,
+        indexes: GroupIndexStore | None = None,
+    ) -> None:
         """``checked``: every rule's predicate is known to build (``load_rules`` built
         each one when it compiled the file), so each is built on first use: a start-up
         does not pay for the thousands of rules no event ever makes a candidate. A
-        predicate that fails to build then is counted in ``rule_errors``."""
+        predicate that fails to build then is counted in ``rule_errors``.
+
+        ``indexes``: where the prefilter indexes of exactly ``rules`` are kept
+        (``LoadedRules.index_store``); they are read from there, or built and stored.
+        """
         self.rules: list[CompiledRule] = []
         self._checked = checked
         #: Rules whose predicate could not be built: (rule, reason).
@@ -103,6 +119,8 @@ class SigmaMatcher:
             positions.append(pos)
             preds.append(pred)
         self._groups = [_Group(ls, pos, preds) for ls, (pos, preds) in groups.items()]
+        # Positions in a stored index are those of ``rules``: none may have been left out.
+        self._indexes = indexes if not self.build_errors else None
         self._routes: dict[Signature, tuple[tuple[_Group, str], ...]] = {}
         #: rule id → predicate failures on events of odd shape.
         self.rule_errors: dict[str, RuleErrors] = {}
@@ -124,22 +142,24 @@ class SigmaMatcher:
         for group in groups:
             route = route_for(group.logsource, sig)
             if route is not None:
-                group.index(self.rules)
+                group.index(self.rules, self._indexes)
                 routes.append((group, route.adapter))
         if len(self._routes) >= _MAX_ROUTES:
             self._routes.clear()
         resolved = self._routes[sig] = tuple(routes)
         return resolved
 
-    def __reduce__(self) -> tuple[type[SigmaMatcher], tuple[list[CompiledRule], bool]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[SigmaMatcher], tuple[list[CompiledRule], bool, GroupIndexStore | None]]:
         # Predicates are closures: a copy (e.g. sent to a worker process) is rebuilt from
         # the compiled rules, with fresh counters and memos.
-        return (SigmaMatcher, (self.rules, self._checked))
+        return (SigmaMatcher, (self.rules, self._checked, self._indexes))
 
     def prepare(self) -> None:
         """Build every group's index and predicate now, not on first use (steady latency)."""
         for group in self._groups:
-            group.index(self.rules)
+            group.index(self.rules, self._indexes)
             preds = group.preds
             for gpos, pred in enumerate(preds):
                 if pred is None:
@@ -206,7 +226,7 @@ class SigmaMatcher:
                         view = adapted[adapter] = None if fields is None else EventView(fields)
                     if view is None:
                         continue
-                index = group._index or group.index(rules)
+                index = group._index or group.index(rules, self._indexes)
                 preds, positions = group.preds, group.positions
                 try:
                     candidates = index.candidates(view) if indexed else range(len(preds))
