@@ -577,8 +577,9 @@ class Intake:
         # this chunk is kept as a dead letter with the reason.
         reason = f"pipeline error: {type(exc).__name__}: {exc}"
         received = now_ns()
+        texts = chunk.originals if chunk.originals is not None else chunk.records
         letters = list(chunk.dead_letters) + [
             DeadLetter.of(chunk.source, reason, raw, loc, received)
-            for raw, loc in zip(chunk.records, chunk.locations, strict=False)
+            for raw, loc in zip(texts, chunk.locations, strict=False)
         ]
         return ChunkResult(None, [], letters, [])

@@ -83,23 +83,25 @@ def transform(
     ids = new_event_ids(len(chunk.records))
     fixed = None if chunk.format == "auto" else get_parser(chunk.format)
     sources = chunk.record_sources
+    originals = chunk.originals
     where: dict[str, tuple[str, str]] = {}  # event.id → (source, location), for rejects
     for i, raw in enumerate(chunk.records):
         source = sources[i] if sources is not None else chunk.source
+        original = originals[i] if originals is not None else raw
         parser = fixed or get_parser(detect_line_format(raw))
         try:
             event = parser.parse(raw, ctx)
         except ParseError as exc:
-            dead.append(DeadLetter.of(source, exc.reason, raw, chunk.locations[i], received))
+            dead.append(DeadLetter.of(source, exc.reason, original, chunk.locations[i], received))
             continue
         except Exception as exc:
             reason = f"{parser.name} parser failed: {type(exc).__name__}: {exc}"
-            dead.append(DeadLetter.of(source, reason, raw, chunk.locations[i], received))
+            dead.append(DeadLetter.of(source, reason, original, chunk.locations[i], received))
             continue
         normalize(event)
         event["event.id"] = ids[i]
         event["event.ingested"] = received
-        event["event.original"] = raw
+        event["event.original"] = original
         if from_file:
             event["log.file.path"] = source
         where[ids[i]] = (source, chunk.locations[i])

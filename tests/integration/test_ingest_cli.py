@@ -260,13 +260,18 @@ def test_zeek_tsv_file_uses_its_header(tmp_path: Path, data_dir: Path) -> None:
     rows = [
         "1700000000.123456\tCabc1\t10.0.0.5\t50000\t93.184.216.34\t443\ttcp",
         "1700000001.000000\tCabc2\t10.0.0.6\t50001\t93.184.216.35\t53\tudp",
+        "-\tCabc3\t10.0.0.7\t50002\t93.184.216.36\t80\ttcp",
     ]
     path.write_text("\n".join([*header, *rows, "#close\t2023-11-14-22-13-21"]) + "\n")
     summary = ingest_json([path], data_dir)
-    assert (summary["events"], summary["failed"]) == (2, 0)
+    assert (summary["events"], summary["failed"]) == (2, 1)
     with store_of(data_dir) as store:
         (event,) = store.search(SearchQuery(filters={"destination.port": "443"}))
+        (letter,) = store.dead_letters()
     assert event["source.ip"] == "10.0.0.5" and event["destination.ip"] == "93.184.216.34"
+    # The line as Zeek wrote it, not the record the header made of it.
+    assert event["event.original"] == rows[0]
+    assert letter.raw == rows[2] and letter.location == "line 10"
 
 
 def test_azure_records_document(tmp_path: Path, data_dir: Path) -> None:
@@ -527,6 +532,9 @@ def test_iis_w3c_log_meets_sigmahq_webserver_rules(
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["events"] == 3
     assert json.loads(proc.stdout.splitlines()[-1])["failed"] == 1
+    with store_of(data_dir) as store:
+        originals = {e["event.original"] for e in store.search(SearchQuery(limit=10))}
+    assert originals == {line for line in lines if line and not line.startswith("#")}
     alerts = heron("alerts", "--format", "json", data_dir=data_dir).stdout.splitlines()
     fired = sorted(json.loads(a)["rule.name"] for a in alerts)
     assert fired == ["Suspicious User-Agents Related To Recon Tools", "Windows Webshell Strings"]

@@ -70,6 +70,10 @@ class RawChunk:
     bytes_read: int = 0  # progress: bytes of the file consumed by this chunk
     # Set when the chunk joins records of several files (``ChunkMerger``): each one's file.
     record_sources: list[str] | None = None
+    # Set when a parser is given something other than the text read (a W3C or Zeek TSV
+    # line becomes a record through its file's header): each record's line, kept as
+    # ``event.original`` and in its dead letter.
+    originals: list[str] | None = None
     # Files whose last records are in this chunk (or before it): read to the end once it
     # is stored (``ChunkMerger.complete``).
     completes: list[str] = field(default_factory=list)
@@ -119,6 +123,10 @@ class ChunkMerger:
         if held.record_sources is None:
             held.record_sources = [held.source] * len(held.records)
         held.record_sources.extend([chunk.source] * len(chunk.records))
+        if held.originals is not None or chunk.originals is not None:
+            if held.originals is None:
+                held.originals = list(held.records)
+            held.originals.extend(chunk.originals if chunk.originals is not None else chunk.records)
         held.records.extend(chunk.records)
         held.locations.extend(chunk.locations)
         held.dead_letters.extend(chunk.dead_letters)
@@ -531,10 +539,12 @@ def _read_with_header(
 ) -> Iterator[RawChunk]:
     """Lines that mean nothing without their file's header (Zeek TSV ``#fields``, W3C
     ``#Fields:``): ``reader`` keeps that state and turns each data line into a record,
-    handed on as JSON text for the ``fmt`` parser; a line it refuses is a dead letter."""
+    handed on as JSON text for the ``fmt`` parser (the line itself stays the event's
+    original); a line it refuses is a dead letter."""
     for chunk in _read_lines(path, fmt, chunk_records, max_line_bytes):
         records: list[str] = []
         locations: list[str] = []
+        lines: list[str] = []
         for line, location in zip(chunk.records, chunk.locations, strict=True):
             try:
                 record = reader.feed(line)
@@ -546,7 +556,8 @@ def _read_with_header(
             if record is not None:
                 records.append(orjson.dumps(record).decode())
                 locations.append(location)
-        chunk.records, chunk.locations = records, locations
+                lines.append(line.rstrip("\r\n"))
+        chunk.records, chunk.locations, chunk.originals = records, locations, lines
         yield chunk
 
 
