@@ -7,6 +7,9 @@ import os
 import time
 from pathlib import Path
 
+from heron.store.base import SearchQuery
+from heron.store.duckdb import DuckDBStore
+
 from .serving import ServerThread, dead_letters, query, serving
 
 
@@ -114,3 +117,86 @@ def test_bad_lines_are_dead_letters(tmp_path: Path, data_dir: Path) -> None:
     reasons = sorted(d["reason"] for d in dead_letters(data_dir))
     assert reasons[0].startswith("invalid UTF-8")
     assert reasons[1] == "line longer than the limit of 1024 bytes (5004 bytes)"
+
+
+W3C_HEADER = [
+    "#Software: Microsoft Internet Information Services 10.0",
+    "#Version: 1.0",
+    "#Date: 2026-11-27 10:00:00",
+    "#Fields: date time s-ip cs-method cs-uri-stem sc-status",
+]
+
+
+def w3c(i: int) -> str:
+    return f"2026-11-27 10:00:{i:02d} 10.0.0.5 GET /p{i}.aspx 200"
+
+
+def stored_events(data_dir: Path) -> list[dict[str, object]]:
+    store = DuckDBStore(data_dir, read_only=True)
+    try:
+        return store.search(SearchQuery(limit=1000))
+    finally:
+        store.close()
+
+
+def test_w3c_lines_are_read_through_their_header_across_restarts(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    iis = logs / "u_ex261127.log"
+    append(iis, [*W3C_HEADER, *(w3c(i) for i in range(5))], end="\r\n")
+    with serving(data_dir, sources=[tail_source(logs)]) as server:
+        wait_parsed(server, 5)
+        assert server.source_count("tail", "failed") == 0
+    # The checkpoint keeps the header state with the offset.
+    (saved,) = json.loads((data_dir / "state" / "tail.json").read_text())["sources"][
+        "tail"
+    ].values()
+    assert saved["headed"] == {"kind": "iis", "directives": W3C_HEADER}
+    # Written while Heron was stopped: more lines, then IIS restarts with other fields.
+    restarted = [
+        *W3C_HEADER[:3],
+        "#Fields: date time cs-method cs-uri-stem sc-status c-ip",
+        "2026-11-27 11:00:00 POST /login.aspx 401 203.0.113.9",
+    ]
+    append(iis, [*(w3c(i) for i in range(5, 8)), *restarted], end="\r\n")
+    with serving(data_dir, sources=[tail_source(logs)]) as server:
+        wait_parsed(server, 4)
+        assert server.source_count("tail", "failed") == 0
+    events = {e["url.path"]: e for e in stored_events(data_dir)}
+    assert sorted(events) == sorted([*(f"/p{i}.aspx" for i in range(8)), "/login.aspx"])
+    assert events["/p6.aspx"]["event.original"] == w3c(6)
+    assert events["/p6.aspx"]["http.response.status_code"] == 200
+    login = events["/login.aspx"]
+    assert login["event.original"] == restarted[-1]
+    assert (login["http.response.status_code"], login["source.ip"]) == (401, "203.0.113.9")
+
+
+def test_zeek_tsv_followed_from_its_end_still_knows_its_columns(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    conn = logs / "conn.log"
+    header = [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tconn",
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
+    ]
+    old = "1700000000.000000\tCold\t10.0.0.1\t50000\t93.184.216.34\t443\ttcp"
+    new = "1700000001.000000\tCnew\t10.0.0.6\t50001\t93.184.216.35\t53\tudp"
+    append(conn, [*header, old])
+    source = {**tail_source(logs), "start_at": "end"}
+    with serving(data_dir, sources=[source]) as server:
+        time.sleep(0.2)  # a few polls: the file is known, at its end
+        append(conn, [new])
+        wait_parsed(server, 1)
+    (event,) = stored_events(data_dir)
+    assert event["event.original"] == new
+    assert (event["source.ip"], event["destination.port"]) == ("10.0.0.6", 53)
+    assert event["event.dataset"] == "zeek.conn"

@@ -12,17 +12,16 @@ import gzip
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
-
-import orjson
+from typing import BinaryIO
 
 from heron.errors import ConfigError, HeronError, ParseError
 from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
 from heron.model.timeutil import now_ns
 from heron.parsers import FORMATS, LINE_FORMATS
+from heron.sources.headed import HEADED_KINDS, Headed, headed_kind
 
 __all__ = [
     "BLOCK_BYTES",
@@ -54,8 +53,6 @@ _BOM = b"\xef\xbb\xbf"
 # Windows events as XML: an export (<?xml …?><Events>…) or bare <Event> elements.
 _XML_DOCUMENT_HEAD = re.compile(rb"^\s*<(\?xml|Events?[\s>])")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# W3C extended logs (IIS): directives first, among them the #Fields: data lines need.
-_W3C_HEAD = re.compile(rb"^#(Software|Version|Date|Fields):")
 
 
 @dataclass(slots=True)
@@ -239,10 +236,9 @@ def detect_file_format(path: Path) -> str:
         return "cloudtrail"
     if _AZURE_HEAD.match(head):
         return "azure_records"
-    if head.startswith(b"#separator"):
-        return "zeek_tsv"
-    if _W3C_HEAD.match(head) and b"#Fields:" in head:
-        return "iis"
+    headed = headed_kind(head)
+    if headed == "zeek_tsv" or (headed == "iis" and b"#Fields:" in head):
+        return headed
     if _XML_DOCUMENT_HEAD.match(head):
         return "windows_xml"
     if head[:2] in _UTF16_BOMS:
@@ -282,10 +278,8 @@ def read_file(
         yield from _read_document(path, "azure", iter_azure_records, chunk_records)
     elif kind == "windows_xml":
         yield from _read_windows_xml(path, chunk_records)
-    elif kind == "iis":
-        yield from _read_w3c(path, chunk_records, max_line_bytes)
-    elif kind == "zeek_tsv":
-        yield from _read_zeek_tsv(path, chunk_records, max_line_bytes)
+    elif kind in HEADED_KINDS:
+        yield from _read_headed(path, kind, chunk_records, max_line_bytes)
     elif kind in LINE_FORMATS or kind == "auto":
         if blocks:
             yield from _read_blocks(path, kind, max_line_bytes)
@@ -517,47 +511,13 @@ def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
     yield chunk
 
 
-def _read_w3c(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
-    from heron.parsers.w3c import W3cReader
-
-    yield from _read_with_header(path, "iis", W3cReader(), chunk_records, max_line_bytes)
-
-
-def _read_zeek_tsv(path: Path, chunk_records: int, max_line_bytes: int) -> Iterator[RawChunk]:
-    from heron.parsers.zeek import ZeekTsvReader, log_type_of
-
-    reader = ZeekTsvReader(log_type_of(str(path)))
-    yield from _read_with_header(path, "zeek", reader, chunk_records, max_line_bytes)
-
-
-class _HeaderReader(Protocol):
-    def feed(self, line: str) -> Mapping[str, Any] | None: ...
-
-
-def _read_with_header(
-    path: Path, fmt: str, reader: _HeaderReader, chunk_records: int, max_line_bytes: int
+def _read_headed(
+    path: Path, kind: str, chunk_records: int, max_line_bytes: int
 ) -> Iterator[RawChunk]:
-    """Lines that mean nothing without their file's header (Zeek TSV ``#fields``, W3C
-    ``#Fields:``): ``reader`` keeps that state and turns each data line into a record,
-    handed on as JSON text for the ``fmt`` parser (the line itself stays the event's
-    original); a line it refuses is a dead letter."""
-    for chunk in _read_lines(path, fmt, chunk_records, max_line_bytes):
-        records: list[str] = []
-        locations: list[str] = []
-        lines: list[str] = []
-        for line, location in zip(chunk.records, chunk.locations, strict=True):
-            try:
-                record = reader.feed(line)
-            except ParseError as exc:
-                chunk.dead_letters.append(
-                    DeadLetter.of(chunk.source, exc.reason, line, location, now_ns())
-                )
-                continue
-            if record is not None:
-                records.append(orjson.dumps(record).decode())
-                locations.append(location)
-                lines.append(line.rstrip("\r\n"))
-        chunk.records, chunk.locations, chunk.originals = records, locations, lines
+    """Lines read through their file's header (Zeek TSV, W3C): see ``headed``."""
+    headed = Headed(kind, str(path))
+    for chunk in _read_lines(path, headed.format, chunk_records, max_line_bytes):
+        headed.convert(chunk, now_ns())
         yield chunk
 
 

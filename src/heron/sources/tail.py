@@ -33,6 +33,7 @@ from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
 from heron.model.timeutil import now_ns
 from heron.sources.base import ListenPort, SourceRuntime
 from heron.sources.file import RawChunk
+from heron.sources.headed import HEADED_KINDS, Headed, headed_kind
 
 __all__ = ["TailCheckpoints", "TailSource"]
 
@@ -90,6 +91,25 @@ def _fingerprint(fd: int, length: int) -> str:
     return hashlib.sha256(os.pread(fd, length, 0)).hexdigest()
 
 
+def _directives_before(fd: int, offset: int) -> list[str]:
+    """The directive lines (``#…``) of a file before ``offset``, in order."""
+    found: list[str] = []
+    position, rest = 0, b""
+    while position < offset:
+        block = os.pread(fd, min(READ_BYTES, offset - position), position)
+        if not block:
+            break
+        position += len(block)
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        found.extend(
+            line.rstrip(b"\r").removeprefix(_BOM).decode("utf-8", "replace")
+            for line in lines
+            if line.startswith((b"#", _BOM + b"#"))
+        )
+    return found
+
+
 @dataclass
 class _Followed:
     key: str
@@ -103,6 +123,9 @@ class _Followed:
     stable_polls: int = 0  # polls in a row that found the size unchanged
     skip_head: bytes | None = None  # inside a line over the limit
     skip_size: int = 0
+    # Zeek TSV or W3C (IIS): the header state its data lines are read through.
+    headed: Headed | None = None
+    decided: bool = False  # whether the file was looked at for a header yet
 
 
 class TailSource:
@@ -184,6 +207,11 @@ class TailSource:
             if size >= int(saved.get("offset", 0)) and _fingerprint(fd, fp_len) == saved.get("fp"):
                 followed.offset = int(saved["offset"])
                 followed.fp_len, followed.fp = fp_len, str(saved["fp"])
+                headed = saved.get("headed")
+                if isinstance(headed, dict) and headed.get("kind") in HEADED_KINDS:
+                    directives = [str(d) for d in headed.get("directives", [])]
+                    followed.headed = Headed(str(headed["kind"]), path, directives)
+                    followed.decided = True
         elif self._first_poll and self.config.start_at == "end":
             followed.offset = size
         return followed
@@ -238,11 +266,14 @@ class TailSource:
                 f.path,
             )
             f.offset, f.fp_len, f.fp, f.skip_head = 0, 0, "", None
+            f.headed, f.decided = None, False
         if size == f.offset:
             if f.gone and f.stable_polls > 0:
                 os.close(f.fd)
                 f.fd = -1
             return False
+        if not f.decided and not self._decide(f):
+            return False  # its first line is not complete yet
         limit = runtime.max_line_bytes
         data = os.pread(f.fd, max(READ_BYTES, limit + 1), f.offset)
         if not data:
@@ -304,7 +335,37 @@ class TailSource:
             chunk.records.append(text)
             chunk.locations.append(where)
         end_offset = min(start + cut + 1, start + len(data))
-        return await self._commit(f, chunk, end_offset, len(body))
+        headed = f.headed
+        if headed is None:
+            return await self._commit(f, chunk, end_offset, len(body))
+        before = list(headed.directives)
+        headed.convert(chunk, received)
+        if await self._commit(f, chunk, end_offset, len(body)):
+            return True
+        # Not committed: these lines are read again, through the header they came after.
+        f.headed = Headed(headed.kind, f.path, before)
+        return False
+
+    def _decide(self, f: _Followed) -> bool:
+        """Whether ``f`` is read through a header (Zeek TSV, W3C), from its first line or
+        the configured format; False while that line is incomplete."""
+        head = os.pread(f.fd, 4096, 0)
+        if head.startswith(_BOM):
+            head = head[len(_BOM) :]
+        if b"\n" not in head and len(head) < 4096 and not f.gone:
+            return False
+        fmt = self.config.format
+        kind = headed_kind(head)
+        if fmt == "iis":
+            kind = "iis"
+        elif fmt not in ("auto", "zeek") or (fmt == "zeek" and kind != "zeek_tsv"):
+            kind = None  # another format was asked for, or Zeek as JSON lines
+        if kind is not None:
+            # Started in the middle (``start_at: end``, a checkpoint of an older Heron):
+            # the header is read from the lines before.
+            f.headed = Headed(kind, f.path, _directives_before(f.fd, f.offset))
+        f.decided = True
+        return True
 
     def _overlong(self, f: _Followed, head: bytes, size: int, received: int) -> DeadLetter:
         limit = self._runtime.max_line_bytes if self._runtime else 0
@@ -337,11 +398,14 @@ class TailSource:
         if f.fp_len < FINGERPRINT_BYTES:
             f.fp_len = min(FINGERPRINT_BYTES, os.fstat(f.fd).st_size, offset)
             f.fp = _fingerprint(f.fd, f.fp_len)
-        self.checkpoints.files(self.name)[f.key] = {
+        saved: dict[str, Any] = {
             "path": f.path,
             "offset": f.offset,
             "fp_len": f.fp_len,
             "fp": f.fp,
         }
+        if f.headed is not None:
+            saved["headed"] = {"kind": f.headed.kind, "directives": f.headed.directives}
+        self.checkpoints.files(self.name)[f.key] = saved
         self.checkpoints.save()
         return True
