@@ -8,7 +8,7 @@ owns the store and the alert sink and commits each batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,10 @@ from heron.normalize import normalize
 from heron.parsers import ParseContext, detect_line_format, get_parser
 from heron.sources.file import (
     DEFAULT_MAX_LINE_BYTES,
+    WHOLE,
     ChunkMerger,
     RawChunk,
+    Span,
     is_simulation_labels,
     iter_files,
     read_file,
@@ -201,12 +203,14 @@ class Pipeline:
         progress: Callable[[int, int], None] | None = None,
         transformer: ChunkTransformer | None = None,
         stored: Callable[[list[str]], None] | None = None,
+        spans: Mapping[Path, Span] | None = None,
     ) -> IngestSummary:
         """Every file under ``paths`` through the pipeline; a bad file never stops the rest.
 
         ``transformer`` runs ``transform`` elsewhere (worker processes) and yields results
         in order; without it, chunks are transformed here. ``stored`` is called, after
         each commit, with the files read to the end whose every event it has stored.
+        ``spans``: the bytes to read of some files (``read_file``), the rest whole.
         """
         started = time.perf_counter()
         summary = IngestSummary()
@@ -216,7 +220,7 @@ class Pipeline:
         pending: list[ChunkResult] = []
         pending_events = 0
         finished: list[str] = []  # files whose last chunk is pending
-        chunks = self._file_chunks(paths, fmt, limit, summary)
+        chunks = self._file_chunks(paths, fmt, limit, summary, spans or {})
         if transformer is None:
             results: Iterator[tuple[RawChunk, ChunkResult]] = (
                 (chunk, self.transform(chunk)) for chunk in chunks
@@ -262,7 +266,12 @@ class Pipeline:
             stored(finished)
 
     def _file_chunks(
-        self, paths: Iterable[Path], fmt: str, limit: int, summary: IngestSummary
+        self,
+        paths: Iterable[Path],
+        fmt: str,
+        limit: int,
+        summary: IngestSummary,
+        spans: Mapping[Path, Span],
     ) -> Iterator[RawChunk]:
         merger = ChunkMerger()
         for path in iter_files(list(paths)):
@@ -274,7 +283,9 @@ class Pipeline:
                 summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")
                 continue
             try:
-                yield from merger.add_all(read_file(path, fmt, max_line_bytes=limit, blocks=True))
+                span = spans.get(path, WHOLE)
+                chunks = read_file(path, fmt, max_line_bytes=limit, blocks=True, span=span)
+                yield from merger.add_all(chunks)
             except (OSError, ParseError) as exc:
                 letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
                 summary.messages.append(f"{path}: {letter.reason}")

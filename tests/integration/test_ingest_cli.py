@@ -389,9 +389,79 @@ def test_files_ingested_before_are_named_and_can_be_left_out(
     )
     assert skipped.returncode == 0, skipped.stderr
     assert "3 file(s) left out" in skipped.stderr  # app.log, events.ndjson, the copy
-    assert json.loads(skipped.stdout.splitlines()[-1])["events"] == 4 + 1  # auth.log, new
+    # auth.log grew: only its new line is read; and the new file.
+    assert "1 file(s) grew since" in " ".join(skipped.stderr.split())
+    assert json.loads(skipped.stdout.splitlines()[-1])["events"] == 1 + 1
     with store_of(data_dir) as store:
-        assert store.stats().events == 6 + 3 + 5
+        assert store.stats().events == 6 + 3 + 2
+
+
+def _sshd(i: int) -> str:
+    return (
+        f"Nov 27 10:{i // 60 % 60:02d}:{i % 60:02d} web01 sshd[{1000 + i}]: Failed password "
+        f"for user{i} from 192.0.2.{i % 250} port {40000 + i} ssh2"
+    )
+
+
+def _ingest_skipping(data_dir: Path, *paths: Path, skip: bool = True) -> tuple[int, str]:
+    flags = ["--skip-ingested"] if skip else []
+    proc = heron(
+        "ingest", "--json", "--no-detect", "--year", "2026", *flags, *map(str, paths),
+        data_dir=data_dir,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])["events"], " ".join(proc.stderr.split())
+
+
+def test_a_log_that_grew_is_read_on_from_where_the_last_load_ended(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    auth = logs / "auth.log"
+    # Over 64 KiB (so its rotated copy is known by its head); the last line is still
+    # being written when the first load runs.
+    lines = [_sshd(i) for i in range(1000)]
+    auth.write_text("\n".join(lines[:900]) + "\n" + lines[900][:30])
+    assert auth.stat().st_size > 64 * 1024
+    assert _ingest_skipping(data_dir, logs)[0] == 901
+    with auth.open("a") as f:
+        f.write(lines[900][30:] + "\n" + "\n".join(lines[901:950]) + "\nnot a log line\n")
+    events, said = _ingest_skipping(data_dir, logs)
+    # The cut line again, whole, and what was added after it.
+    assert events == 50 and "1 file(s) grew since" in said and "from byte" in said
+    with store_of(data_dir) as store:
+        letters = store.dead_letters()
+        assert [(d.location, d.raw) for d in letters] == [("line 951", "not a log line")]
+    # Unchanged: left out.
+    events, said = _ingest_skipping(data_dir, logs)
+    assert events == 0 and "1 file(s) left out" in said
+    # Grown, then rotated away (the new file just started): read on under its new name.
+    with auth.open("a") as f:
+        f.write("\n".join(lines[950:1000]) + "\n")
+    auth.rename(logs / "auth.log.1")
+    auth.write_text(_sshd(1000) + "\n")
+    events, said = _ingest_skipping(data_dir, logs)
+    assert events == 50 + 1 and "1 file(s) grew since" in said
+    with store_of(data_dir) as store:
+        assert store.stats().events == 901 + 50 + 50 + 1
+        originals = [e["event.original"] for e in store.search(SearchQuery(limit=2000))]
+    # Every line once, but the one cut by the first load (stored cut, then whole).
+    assert sorted(originals) == sorted([*lines, _sshd(1000), lines[900][:30]])
+
+
+def test_without_skip_ingested_a_grown_log_is_read_whole_and_said_so(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    auth = tmp_path / "auth.log"
+    auth.write_text("\n".join(_sshd(i) for i in range(3)) + "\n")
+    assert _ingest_skipping(data_dir, auth, skip=False)[0] == 3
+    with auth.open("a") as f:
+        f.write(_sshd(3) + "\n")
+    events, said = _ingest_skipping(data_dir, auth, skip=False)
+    assert events == 4
+    assert "1 file(s) grew since" in said and "read in full" in said
+    assert "'--skip-ingested' reads only what was added" in said
 
 
 def test_a_file_that_could_not_be_read_is_not_taken_as_ingested(

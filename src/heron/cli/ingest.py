@@ -6,6 +6,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,16 @@ from heron.errors import HeronError
 from heron.model.timeutil import format_ns, now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import Pipeline
-from heron.sources.file import file_fingerprint, iter_files
+from heron.sources.file import (
+    WHOLE,
+    FileIdentity,
+    Span,
+    file_fingerprint,
+    file_identity,
+    iter_files,
+    resumable,
+)
+from heron.store.ledger import IngestedFile, LedgerEntry
 
 if TYPE_CHECKING:
     from heron.store.duckdb import DuckDBStore
@@ -38,43 +48,122 @@ def _parse_tz(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def _fingerprints(files: list[Path]) -> dict[Path, tuple[str, int]]:
-    """Each readable, non-empty file's content fingerprint and size (others fail when
-    read, and are not remembered)."""
-    prints: dict[Path, tuple[str, int]] = {}
+def _identities(files: list[Path]) -> dict[Path, FileIdentity]:
+    """Each readable, non-empty file's identity (others fail when read, and are not
+    remembered)."""
+    found: dict[Path, FileIdentity] = {}
     for path in files:
         try:
-            size = path.stat().st_size
-            if size:
-                prints[path] = (file_fingerprint(path), size)
+            identity = file_identity(path)
         except OSError:
             continue
-    return prints
+        if identity.size:
+            found[path] = identity
+    return found
 
 
-def _ingested_before(
-    store: DuckDBStore, files: list[Path], prints: dict[Path, tuple[str, int]], skip: bool
-) -> tuple[list[Path], list[str]]:
-    """The files to read, and a note on those this data directory has ingested before."""
-    seen = store.ingested_before(sorted({fp for fp, _ in prints.values()}))
-    again = [f for f in files if f in prints and prints[f][0] in seen]
-    if not again:
-        return files, []
-    first = seen[prints[again[0]][0]]
-    example = f"{again[0]} was last ingested {format_ns(first.last_ingested)}"
-    if skip:
-        left_out = set(again)
-        note = (
-            f"{len(again):,} file(s) left out: ingested into this data directory before "
-            f"(same content; {example})"
+@dataclass(slots=True)
+class _Plan:
+    """What to read of the input files, and what to tell about files read before."""
+
+    files: list[Path]
+    spans: dict[Path, Span] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _grown(
+    store: DuckDBStore, files: list[Path], ids: dict[Path, FileIdentity]
+) -> dict[Path, IngestedFile]:
+    """Files that are logs read before which have grown since: each with the row of
+    the largest earlier state it still starts with."""
+    heads = sorted({head for f in files if (head := ids[f].head) is not None})
+    rows = store.earlier_ingested([str(f) for f in files], heads)
+    grown: dict[Path, IngestedFile] = {}
+    for path in files:
+        identity = ids[path]
+        candidates = sorted(
+            (
+                row
+                for row, head in rows
+                if (row.path == str(path) or (head is not None and head == identity.head))
+                and row.size < identity.size
+            ),
+            key=lambda row: -row.size,
         )
-        return [f for f in files if f not in left_out], [note]
-    note = (
-        f"{len(again):,} file(s) were ingested into this data directory before (same "
-        f"content; {example}): their events are now stored again ('--skip-ingested' "
-        "leaves such files out)"
-    )
-    return files, [note]
+        for row in candidates:
+            try:
+                if file_fingerprint(path, row.size) == row.fingerprint:
+                    grown[path] = row
+                    break
+            except OSError:
+                break
+    return grown
+
+
+def _plan(
+    store: DuckDBStore, files: list[Path], ids: dict[Path, FileIdentity], skip: bool, fmt: str
+) -> _Plan:
+    """Which files to read and which bytes of them: files ingested before with the
+    same content are named (left out with ``skip``); logs that have grown since are
+    named (with ``skip``, read from where the last load ended, when they are plain line
+    files); plain line files are read up to their size now, which the ledger notes."""
+    seen = store.ingested_before(sorted({i.fingerprint for i in ids.values()}))
+    again = [f for f in files if f in ids and ids[f].fingerprint in seen]
+    plan = _Plan(files)
+    if again:
+        first = seen[ids[again[0]].fingerprint]
+        example = f"{again[0]} was last ingested {format_ns(first.last_ingested)}"
+        if skip:
+            left_out = set(again)
+            plan.notes.append(
+                f"{len(again):,} file(s) left out: ingested into this data directory "
+                f"before (same content; {example})"
+            )
+            plan.files = [f for f in files if f not in left_out]
+        else:
+            plan.notes.append(
+                f"{len(again):,} file(s) were ingested into this data directory before "
+                f"(same content; {example}): their events are now stored again "
+                "('--skip-ingested' leaves such files out)"
+            )
+    new = [f for f in plan.files if f in ids and ids[f].fingerprint not in seen]
+    grown = _grown(store, new, ids)
+    resumed: list[Path] = []
+    whole: list[Path] = []
+    for path in new:
+        if not resumable(path, fmt):
+            if path in grown:
+                whole.append(path)
+            continue
+        if skip and path in grown:
+            plan.spans[path] = (grown[path].size, ids[path].size)
+            resumed.append(path)
+        else:
+            # Up to its size now: a log written meanwhile is read on from there next time.
+            plan.spans[path] = (0, ids[path].size)
+            if path in grown:
+                whole.append(path)
+    if resumed:
+        one = resumed[0]
+        plan.notes.append(
+            f"{len(resumed):,} file(s) grew since they were ingested into this data "
+            f"directory: only what was added is read ({one} from byte "
+            f"{grown[one].size:,} of {ids[one].size:,})"
+        )
+    if whole:
+        one = whole[0]
+        why = (
+            "it is not a plain line file, which is read whole"
+            if skip
+            else "'--skip-ingested' reads only what was added"
+        )
+        plan.notes.append(
+            f"{len(whole):,} file(s) grew since they were ingested into this data "
+            f"directory ({one} was {grown[one].size:,} bytes, last ingested "
+            f"{format_ns(grown[one].last_ingested)}): read in full, their earlier "
+            f"events are stored again ({why})"
+        )
+    return plan
 
 
 @click.command()
@@ -159,7 +248,7 @@ def ingest(
             # Fingerprints are file reads and hashing, outside the GIL: taken while the
             # node opens (rule loading is Python), they cost the command next to nothing.
             hasher = stack.enter_context(ThreadPoolExecutor(1, "heron-fingerprint"))
-            fingerprinting = hasher.submit(_fingerprints, files)
+            fingerprinting = hasher.submit(_identities, files)
             node = stack.enter_context(
                 open_node(
                     Path(data_dir),
@@ -168,9 +257,14 @@ def ingest(
                     bulk=True,
                 )
             )
-            prints = fingerprinting.result()
-            files, notes = _ingested_before(node.store, files, prints, skip_ingested)
-            total = sum(f.stat().st_size for f in files)
+            ids = fingerprinting.result()
+            plan = _plan(node.store, files, ids, skip_ingested, fmt)
+            files, notes = plan.files, plan.notes
+            total = sum(
+                (end if end is not None else f.stat().st_size) - begin
+                for f in files
+                for begin, end in [plan.spans.get(f, WHOLE)]
+            )
             correlation = node.detector.correlation if node.detector is not None else None
             late_before = 0
             if correlation is not None:
@@ -215,8 +309,12 @@ def ingest(
                 def remember(done: list[str]) -> None:
                     # Files read to the end, their events committed: a run killed later
                     # still knows them (--skip-ingested then resumes at the next file).
-                    known = [(prints[Path(p)], p) for p in done if Path(p) in prints]
-                    store.record_ingested([(fp, p, size) for (fp, size), p in known], now_ns())
+                    entries = [
+                        LedgerEntry(ids[path].fingerprint, p, ids[path].size, ids[path].head)
+                        for p in done
+                        if (path := Path(p)) in ids
+                    ]
+                    store.record_ingested(entries, now_ns())
 
                 try:
                     summary = pipeline.ingest_files(
@@ -226,6 +324,7 @@ def ingest(
                         progress=advance,
                         transformer=pool,
                         stored=remember,
+                        spans=plan.spans,
                     )
                 finally:
                     if pool is not None:

@@ -15,13 +15,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from heron.errors import ConfigError, HeronError, ParseError
 from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
 from heron.model.timeutil import now_ns
 from heron.parsers import FORMATS, LINE_FORMATS
-from heron.sources.headed import HEADED_KINDS, Headed, headed_kind
+from heron.sources.headed import HEADED_KINDS, Headed, directives_before, headed_kind
 
 __all__ = [
     "BLOCK_BYTES",
@@ -53,6 +53,11 @@ _BOM = b"\xef\xbb\xbf"
 # Windows events as XML: an export (<?xml …?><Events>…) or bare <Event> elements.
 _XML_DOCUMENT_HEAD = re.compile(rb"^\s*<(\?xml|Events?[\s>])")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+#: The bytes of a file to read: from an offset, to an offset (None: its end).
+Span = tuple[int, int | None]
+WHOLE: Span = (0, None)
 
 
 @dataclass(slots=True)
@@ -177,22 +182,57 @@ _SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
 _FINGERPRINT_SPAN = 64 * 1024
 
 
-def file_fingerprint(path: Path) -> str:
+def file_fingerprint(path: Path, length: int | None = None) -> str:
     """A file's identity by content: SHA-256 of its size, its first and last 64 KiB.
 
     Equal for a copy under another name, different once a byte near either end or the
     size changes (a log that grew); cheap however large the file (128 KiB read).
+    ``length``: the fingerprint the file had when it was that long (a log that grew
+    since has it still).
     """
     digest = hashlib.sha256()
     with path.open("rb") as f:
-        size = f.seek(0, io.SEEK_END)
+        size = f.seek(0, io.SEEK_END) if length is None else length
         digest.update(size.to_bytes(8, "big"))
         f.seek(0)
-        digest.update(f.read(_FINGERPRINT_SPAN))
+        digest.update(f.read(min(size, _FINGERPRINT_SPAN)))
         if size > _FINGERPRINT_SPAN:
-            f.seek(max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN))
-            digest.update(f.read(_FINGERPRINT_SPAN))
+            begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
+            f.seek(begin)
+            digest.update(f.read(size - begin))
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """What ``heron ingest`` remembers of an input file (``heron.store.ledger``)."""
+
+    fingerprint: str  # ``file_fingerprint``
+    size: int
+    #: SHA-256 of the first 64 KiB of a file at least that long: the same log after it
+    #: grew, or under its rotated name.
+    head: str | None
+
+
+def file_identity(path: Path) -> FileIdentity:
+    size = path.stat().st_size
+    head = None
+    if size >= _FINGERPRINT_SPAN:
+        with path.open("rb") as f:
+            head = hashlib.sha256(f.read(_FINGERPRINT_SPAN)).hexdigest()
+    return FileIdentity(file_fingerprint(path, size), size, head)
+
+
+def _line_kind(kind: str) -> bool:
+    return kind in LINE_FORMATS or kind == "auto" or kind in HEADED_KINDS
+
+
+def resumable(path: Path, fmt: str = "auto") -> bool:
+    """Whether the file can be read from an offset: a plain (not gzip) line file."""
+    with path.open("rb") as f:
+        if f.read(2) == _GZIP_MAGIC:
+            return False
+    return _line_kind(detect_file_format(path) if fmt == "auto" else fmt)
 
 
 def is_simulation_labels(path: Path) -> bool:
@@ -255,17 +295,21 @@ def read_file(
     chunk_records: int = DEFAULT_CHUNK_RECORDS,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     blocks: bool = False,
+    span: Span = WHOLE,
 ) -> Iterator[RawChunk]:
     """Chunks of raw records from one file. ``fmt`` forces a format ("auto" detects).
 
     ``blocks``: chunks of line files hold blocks of lines not split yet, for the
-    pipeline to split where it transforms them (``RawChunk.unpack``).
+    pipeline to split where it transforms them (``RawChunk.unpack``). ``span``: the
+    bytes to read of a plain line file (see ``resumable``); others are read whole.
     """
     if fmt != "auto" and fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}")
     if path.stat().st_size == 0:
         return
     kind = detect_file_format(path) if fmt == "auto" else fmt
+    if span != WHOLE and not _line_kind(kind):
+        raise ConfigError(f"{path}: a {kind} file is read whole, not from an offset")
     if kind == "evtx":
         yield from _read_evtx(path, chunk_records)
     elif kind == "cloudtrail":
@@ -279,22 +323,22 @@ def read_file(
     elif kind == "windows_xml":
         yield from _read_windows_xml(path, chunk_records)
     elif kind in HEADED_KINDS:
-        yield from _read_headed(path, kind, chunk_records, max_line_bytes)
+        yield from _read_headed(path, kind, chunk_records, max_line_bytes, span)
     elif kind in LINE_FORMATS or kind == "auto":
         if blocks:
-            yield from _read_blocks(path, kind, max_line_bytes)
+            yield from _read_blocks(path, kind, max_line_bytes, span)
         else:
-            yield from _read_lines(path, kind, chunk_records, max_line_bytes)
+            yield from _read_lines(path, kind, chunk_records, max_line_bytes, span)
     else:
         raise ConfigError(f"format {kind!r} cannot be read from a file")
 
 
 def _read_lines(
-    path: Path, fmt: str, chunk_records: int, max_line_bytes: int
+    path: Path, fmt: str, chunk_records: int, max_line_bytes: int, span: Span = WHOLE
 ) -> Iterator[RawChunk]:
     """Line chunks of at most ``chunk_records`` records, split here."""
     chunk = RawChunk(str(path), fmt)
-    for block in _read_blocks(path, fmt, max_line_bytes):
+    for block in _read_blocks(path, fmt, max_line_bytes, span):
         block.unpack()
         chunk.dead_letters.extend(block.dead_letters)
         chunk.bytes_read += block.bytes_read
@@ -308,24 +352,81 @@ def _read_lines(
         yield chunk
 
 
-def _read_blocks(path: Path, fmt: str, max_line_bytes: int) -> Iterator[RawChunk]:
+class _Window(io.RawIOBase):
+    """A plain file up to ``end``: the bytes a bounded read may see."""
+
+    def __init__(self, f: BinaryIO, end: int) -> None:
+        self._f, self._end = f, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._end - self._f.tell())
+        if want <= 0:
+            return 0
+        data = self._f.read(want)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def line_start_before(f: BinaryIO, offset: int) -> tuple[int, int]:
+    """Where to read on in a file read before up to ``offset``, and that line's number:
+    ``offset`` itself when a newline ends what was read, else the start of the line it
+    cut (that line is read again, whole)."""
+    f.seek(0)
+    lines, last_newline, position = 0, -1, 0
+    while position < offset:
+        block = f.read(min(1 << 20, offset - position))
+        if not block:
+            break
+        lines += block.count(b"\n")
+        found = block.rfind(b"\n")
+        if found >= 0:
+            last_newline = position + found
+        position += len(block)
+    start = last_newline + 1
+    return start, lines + 1
+
+
+def _open_span(path: Path, span: Span) -> tuple[BinaryIO, BinaryIO, int, int]:
+    """The stream of a line file from ``span``'s start (moved back to a line start) to
+    its end, the file under it, the first line's number and offset."""
+    begin, end = span
+    if begin == 0 and end is None:
+        stream, underlying = _open_maybe_gzip(path)
+        return stream, underlying, 1, 0
+    f = path.open("rb")
+    if f.read(2) == _GZIP_MAGIC:
+        f.close()
+        raise ConfigError(f"{path}: a gzip file is read whole, not from an offset")
+    offset, line_no = line_start_before(f, begin) if begin else (0, 1)
+    f.seek(offset)
+    limit = end if end is not None else f.seek(0, io.SEEK_END)
+    f.seek(offset)
+    return _Window(f, limit), f, line_no, offset  # type: ignore[return-value]
+
+
+def _read_blocks(
+    path: Path, fmt: str, max_line_bytes: int, span: Span = WHOLE
+) -> Iterator[RawChunk]:
     """Chunks holding blocks of whole lines, not split (``RawChunk.unpack`` splits them).
 
     The file is read ``BLOCK_BYTES`` at a time and cut after its last newline. A line
     longer than ``max_line_bytes`` is never held whole: once the unfinished line
     reaches the limit, the rest of it is skipped and it becomes a dead letter here.
+    ``span``: only those bytes (a file read before up to its start, and seen up to
+    its end when the load began; a plain file, not gzip).
     """
     source = str(path)
-    stream, underlying = _open_maybe_gzip(path)
+    stream, underlying, line_no, reported = _open_span(path, span)
     reader: BinaryIO = (
         io.BufferedReader(stream, buffer_size=1 << 20)  # type: ignore[type-var]
         if not isinstance(stream, io.BufferedReader)
         else stream
     )
     size = max(BLOCK_BYTES, max_line_bytes + 1)
-    line_no = 1  # of the next line to start
     carry = b""  # an unfinished line
-    reported = 0
     dead: list[DeadLetter] = []
     try:
         while True:
@@ -362,7 +463,8 @@ def _read_blocks(path: Path, fmt: str, max_line_bytes: int) -> Iterator[RawChunk
     finally:
         reader.close()
         underlying.close()  # a GzipFile leaves the file it reads open
-    final = RawChunk(source, fmt, dead_letters=dead, bytes_read=path.stat().st_size - reported)
+    end = span[1] if span[1] is not None else path.stat().st_size
+    final = RawChunk(source, fmt, dead_letters=dead, bytes_read=max(0, end - reported))
     if carry:  # the last line, without a newline
         final.block, final.first_line, final.max_line_bytes = carry, line_no, max_line_bytes
     if final.block is not None or final.dead_letters or final.bytes_read:
@@ -512,11 +614,15 @@ def _read_windows_xml(path: Path, chunk_records: int) -> Iterator[RawChunk]:
 
 
 def _read_headed(
-    path: Path, kind: str, chunk_records: int, max_line_bytes: int
+    path: Path, kind: str, chunk_records: int, max_line_bytes: int, span: Span = WHOLE
 ) -> Iterator[RawChunk]:
     """Lines read through their file's header (Zeek TSV, W3C): see ``headed``."""
-    headed = Headed(kind, str(path))
-    for chunk in _read_lines(path, headed.format, chunk_records, max_line_bytes):
+    directives: list[str] = []
+    if span[0]:
+        with path.open("rb") as f:
+            directives = directives_before(f.fileno(), span[0])
+    headed = Headed(kind, str(path), directives)
+    for chunk in _read_lines(path, headed.format, chunk_records, max_line_bytes, span):
         headed.convert(chunk, now_ns())
         yield chunk
 

@@ -10,6 +10,7 @@ so a restart in the middle of a file reads on with the same columns.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,7 +23,7 @@ from heron.model.deadletter import DeadLetter
 if TYPE_CHECKING:
     from heron.sources.file import RawChunk
 
-__all__ = ["HEADED_KINDS", "Headed", "headed_kind"]
+__all__ = ["HEADED_KINDS", "Headed", "directives_before", "headed_kind"]
 
 #: File kind → the parser its records go to.
 HEADED_KINDS = {"iis": "iis", "zeek_tsv": "zeek"}
@@ -33,6 +34,27 @@ ZEEK_TSV_HEAD = b"#separator"
 #: Directive lines remembered for a checkpoint: a Zeek header is eight lines, a W3C one
 #: four; only the last block matters.
 _KEEP_DIRECTIVES = 16
+_READ_BYTES = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+def directives_before(fd: int, offset: int) -> list[str]:
+    """The directive lines (``#…``) of a file before ``offset``, in order."""
+    found: list[str] = []
+    position, rest = 0, b""
+    while position < offset:
+        block = os.pread(fd, min(_READ_BYTES, offset - position), position)
+        if not block:
+            break
+        position += len(block)
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        found.extend(
+            line.rstrip(b"\r").removeprefix(_BOM).decode("utf-8", "replace")
+            for line in lines
+            if line.startswith((b"#", _BOM + b"#"))
+        )
+    return found
 
 
 def headed_kind(head: bytes) -> str | None:

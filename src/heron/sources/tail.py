@@ -33,7 +33,7 @@ from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
 from heron.model.timeutil import now_ns
 from heron.sources.base import ListenPort, SourceRuntime
 from heron.sources.file import RawChunk
-from heron.sources.headed import HEADED_KINDS, Headed, headed_kind
+from heron.sources.headed import HEADED_KINDS, Headed, directives_before, headed_kind
 
 __all__ = ["TailCheckpoints", "TailSource"]
 
@@ -89,25 +89,6 @@ class TailCheckpoints:
 
 def _fingerprint(fd: int, length: int) -> str:
     return hashlib.sha256(os.pread(fd, length, 0)).hexdigest()
-
-
-def _directives_before(fd: int, offset: int) -> list[str]:
-    """The directive lines (``#…``) of a file before ``offset``, in order."""
-    found: list[str] = []
-    position, rest = 0, b""
-    while position < offset:
-        block = os.pread(fd, min(READ_BYTES, offset - position), position)
-        if not block:
-            break
-        position += len(block)
-        lines = (rest + block).split(b"\n")
-        rest = lines.pop()
-        found.extend(
-            line.rstrip(b"\r").removeprefix(_BOM).decode("utf-8", "replace")
-            for line in lines
-            if line.startswith((b"#", _BOM + b"#"))
-        )
-    return found
 
 
 @dataclass
@@ -363,7 +344,7 @@ class TailSource:
         if kind is not None:
             # Started in the middle (``start_at: end``, a checkpoint of an older Heron):
             # the header is read from the lines before.
-            f.headed = Headed(kind, f.path, _directives_before(f.fd, f.offset))
+            f.headed = Headed(kind, f.path, directives_before(f.fd, f.offset))
         f.decided = True
         return True
 

@@ -37,7 +37,14 @@ from heron.store.base import (
     field_sql,
     quote_ident,
 )
-from heron.store.ledger import IngestedFile, ingested_before, init_ledger, record_ingested
+from heron.store.ledger import (
+    IngestedFile,
+    LedgerEntry,
+    earlier_rows,
+    ingested_before,
+    init_ledger,
+    record_ingested,
+)
 from heron.store.textindex import index_batch, init_index
 
 __all__ = ["BULK_CHECKPOINT_WAL", "CHECKPOINT_WAL", "DuckDBStore", "duckdb_column_type"]
@@ -267,8 +274,14 @@ class DuckDBStore:
         """Which of these file fingerprints ``heron ingest`` has read before, and when."""
         return ingested_before(self._cursor(), fingerprints)
 
-    def record_ingested(self, files: Sequence[tuple[str, str, int]], at: int) -> None:
-        """Note input files read to the end: (fingerprint, path, size), at ``at`` (ns)."""
+    def earlier_ingested(
+        self, paths: Sequence[str], heads: Sequence[str]
+    ) -> list[tuple[IngestedFile, str | None]]:
+        """Files ``heron ingest`` has read before at these paths or with these heads."""
+        return earlier_rows(self._cursor(), paths, heads)
+
+    def record_ingested(self, files: Sequence[LedgerEntry], at: int) -> None:
+        """Note input files read to the end, at ``at`` (ns)."""
         with self._write_lock:
             record_ingested(self._cursor(), files, at)
 

@@ -1,7 +1,10 @@
 """The files ``heron ingest`` has read to the end, by content (``file_fingerprint``).
 
 A table in the store's database; a file's row is written after the commit that stores
-its last events, so a load killed later still knows it (``--skip-ingested``).
+its last events, so a load killed later still knows it (``--skip-ingested``). A row
+also keeps the file's size and a hash of its first 64 KiB, so a log that has grown
+since (at its path, or under a rotated name) is known by its earlier rows
+(``earlier_rows``): what was read of it need not be read again.
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ from typing import NamedTuple
 import duckdb
 import pyarrow as pa
 
-__all__ = ["IngestedFile", "ingested_before", "init_ledger", "record_ingested"]
+__all__ = [
+    "IngestedFile",
+    "LedgerEntry",
+    "earlier_rows",
+    "ingested_before",
+    "init_ledger",
+    "record_ingested",
+]
 
 
 class IngestedFile(NamedTuple):
@@ -26,12 +36,23 @@ class IngestedFile(NamedTuple):
     times: int
 
 
+class LedgerEntry(NamedTuple):
+    """A file read to the end: what ``record_ingested`` notes."""
+
+    fingerprint: str
+    path: str
+    size: int
+    head: str | None  # SHA-256 of the first 64 KiB (files at least that long)
+
+
 def init_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS ingested_files (fingerprint VARCHAR PRIMARY KEY, "
         "path VARCHAR, size BIGINT, first_ingested TIMESTAMP_NS, "
-        "last_ingested TIMESTAMP_NS, times INTEGER)"
+        "last_ingested TIMESTAMP_NS, times INTEGER, head VARCHAR)"
     )
+    # A data directory from before heads were kept: its rows still find equal files.
+    con.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS head VARCHAR")
 
 
 def ingested_before(
@@ -49,27 +70,42 @@ def ingested_before(
     return {row[0]: IngestedFile(*row) for row in rows}
 
 
-def record_ingested(
-    cur: duckdb.DuckDBPyConnection, files: Sequence[tuple[str, str, int]], at: int
-) -> None:
-    """Note files read to the end: (fingerprint, path, size), at ``at`` (ns)."""
+def earlier_rows(
+    cur: duckdb.DuckDBPyConnection, paths: Sequence[str], heads: Sequence[str]
+) -> list[tuple[IngestedFile, str | None]]:
+    """Rows (and heads) of files read before at one of ``paths``, or with one of
+    ``heads``: the earlier states of logs that may have grown since."""
+    if not paths and not heads:
+        return []
+    rows = cur.execute(
+        "SELECT fingerprint, path, size, epoch_ns(first_ingested), "
+        "epoch_ns(last_ingested), times, head FROM ingested_files "
+        "WHERE path IN (SELECT unnest(?)) OR head IN (SELECT unnest(?))",
+        [list(paths), list(heads)],
+    ).fetchall()
+    return [(IngestedFile(*row[:6]), row[6]) for row in rows]
+
+
+def record_ingested(cur: duckdb.DuckDBPyConnection, files: Sequence[LedgerEntry], at: int) -> None:
+    """Note files read to the end, at ``at`` (ns)."""
     if not files:
         return
     # One statement over an Arrow table: executemany upserts row by row, which cost
     # half a second for a folder of 277 EVTX files. A copy read twice counts once.
-    latest = {fp: (path, size) for fp, path, size in files}
+    latest = {entry.fingerprint: entry for entry in files}
     table = pa.table(
         {
             "fingerprint": pa.array(list(latest), pa.string()),
-            "path": pa.array([p for p, _ in latest.values()], pa.string()),
-            "size": pa.array([n for _, n in latest.values()], pa.int64()),
+            "path": pa.array([e.path for e in latest.values()], pa.string()),
+            "size": pa.array([e.size for e in latest.values()], pa.int64()),
+            "head": pa.array([e.head for e in latest.values()], pa.string()),
         }
     )
     cur.register("_heron_files", table)
     try:
         cur.execute(
             "INSERT INTO ingested_files SELECT fingerprint, path, size, "
-            "make_timestamp_ns(?), make_timestamp_ns(?), 1 FROM _heron_files "
+            "make_timestamp_ns(?), make_timestamp_ns(?), 1, head FROM _heron_files "
             "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, "
             "last_ingested = excluded.last_ingested, times = ingested_files.times + 1",
             [at, at],
