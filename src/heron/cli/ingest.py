@@ -21,15 +21,8 @@ from heron.errors import HeronError
 from heron.model.timeutil import format_ns, now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import Pipeline
-from heron.sources.file import (
-    WHOLE,
-    FileIdentity,
-    Span,
-    file_fingerprint,
-    file_identity,
-    iter_files,
-    resumable,
-)
+from heron.sources.file import WHOLE, Span, iter_files
+from heron.sources.identity import FileIdentity, file_fingerprint, file_identity, resumable
 from heron.store.ledger import IngestedFile, LedgerEntry
 
 if TYPE_CHECKING:

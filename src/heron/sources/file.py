@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
-import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -27,11 +26,14 @@ __all__ = [
     "BLOCK_BYTES",
     "DEFAULT_CHUNK_RECORDS",
     "DEFAULT_MAX_LINE_BYTES",
+    "GZIP_MAGIC",
+    "WHOLE",
     "ChunkMerger",
     "RawChunk",
+    "Span",
     "detect_file_format",
-    "file_fingerprint",
     "iter_files",
+    "line_kind",
     "read_file",
     "split_lines",
 ]
@@ -46,7 +48,7 @@ DEFAULT_MAX_LINE_BYTES = 1024 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 
 _EVTX_MAGIC = b"ElfFile\x00"
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _CLOUDTRAIL_HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _AZURE_HEAD = re.compile(rb'^\s*\{\s*"records"\s*:\s*\[')
 _BOM = b"\xef\xbb\xbf"
@@ -178,61 +180,8 @@ def iter_files(paths: list[Path], include: Sequence[str] = ()) -> Iterator[Path]
 _SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
 
 
-#: Bytes read from each end of a file for its fingerprint.
-_FINGERPRINT_SPAN = 64 * 1024
-
-
-def file_fingerprint(path: Path, length: int | None = None) -> str:
-    """A file's identity by content: SHA-256 of its size, its first and last 64 KiB.
-
-    Equal for a copy under another name, different once a byte near either end or the
-    size changes (a log that grew); cheap however large the file (128 KiB read).
-    ``length``: the fingerprint the file had when it was that long (a log that grew
-    since has it still).
-    """
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        size = f.seek(0, io.SEEK_END) if length is None else length
-        digest.update(size.to_bytes(8, "big"))
-        f.seek(0)
-        digest.update(f.read(min(size, _FINGERPRINT_SPAN)))
-        if size > _FINGERPRINT_SPAN:
-            begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
-            f.seek(begin)
-            digest.update(f.read(size - begin))
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class FileIdentity:
-    """What ``heron ingest`` remembers of an input file (``heron.store.ledger``)."""
-
-    fingerprint: str  # ``file_fingerprint``
-    size: int
-    #: SHA-256 of the first 64 KiB of a file at least that long: the same log after it
-    #: grew, or under its rotated name.
-    head: str | None
-
-
-def file_identity(path: Path) -> FileIdentity:
-    size = path.stat().st_size
-    head = None
-    if size >= _FINGERPRINT_SPAN:
-        with path.open("rb") as f:
-            head = hashlib.sha256(f.read(_FINGERPRINT_SPAN)).hexdigest()
-    return FileIdentity(file_fingerprint(path, size), size, head)
-
-
-def _line_kind(kind: str) -> bool:
+def line_kind(kind: str) -> bool:
     return kind in LINE_FORMATS or kind == "auto" or kind in HEADED_KINDS
-
-
-def resumable(path: Path, fmt: str = "auto") -> bool:
-    """Whether the file can be read from an offset: a plain (not gzip) line file."""
-    with path.open("rb") as f:
-        if f.read(2) == _GZIP_MAGIC:
-            return False
-    return _line_kind(detect_file_format(path) if fmt == "auto" else fmt)
 
 
 def is_simulation_labels(path: Path) -> bool:
@@ -248,7 +197,7 @@ def _open_maybe_gzip(path: Path) -> tuple[BinaryIO, BinaryIO]:
     raw = path.open("rb")
     head = raw.read(2)
     raw.seek(0)
-    if head == _GZIP_MAGIC:
+    if head == GZIP_MAGIC:
         return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
     return raw, raw
 
@@ -308,7 +257,7 @@ def read_file(
     if path.stat().st_size == 0:
         return
     kind = detect_file_format(path) if fmt == "auto" else fmt
-    if span != WHOLE and not _line_kind(kind):
+    if span != WHOLE and not line_kind(kind):
         raise ConfigError(f"{path}: a {kind} file is read whole, not from an offset")
     if kind == "evtx":
         yield from _read_evtx(path, chunk_records)
@@ -397,7 +346,7 @@ def _open_span(path: Path, span: Span) -> tuple[BinaryIO, BinaryIO, int, int]:
         stream, underlying = _open_maybe_gzip(path)
         return stream, underlying, 1, 0
     f = path.open("rb")
-    if f.read(2) == _GZIP_MAGIC:
+    if f.read(2) == GZIP_MAGIC:
         f.close()
         raise ConfigError(f"{path}: a gzip file is read whole, not from an offset")
     offset, line_no = line_start_before(f, begin) if begin else (0, 1)

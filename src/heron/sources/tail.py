@@ -32,7 +32,7 @@ from heron.config import TailSourceConfig
 from heron.model.deadletter import RAW_KEEP_BYTES, DeadLetter
 from heron.model.timeutil import now_ns
 from heron.sources.base import ListenPort, SourceRuntime
-from heron.sources.file import RawChunk
+from heron.sources.file import GZIP_MAGIC, RawChunk
 from heron.sources.headed import HEADED_KINDS, Headed, directives_before, headed_kind
 
 __all__ = ["TailCheckpoints", "TailSource"]
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 READ_BYTES = 1024 * 1024
 FINGERPRINT_BYTES = 256
 _BOM = b"\xef\xbb\xbf"
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class TailCheckpoints:
@@ -177,7 +176,7 @@ class TailSource:
         except OSError as exc:
             log.warning("tail %s: cannot open %s: %s", self.name, path, exc)
             return None
-        if os.pread(fd, 2, 0) == _GZIP_MAGIC:
+        if os.pread(fd, 2, 0) == GZIP_MAGIC:
             os.close(fd)
             return None
         size = os.fstat(fd).st_size

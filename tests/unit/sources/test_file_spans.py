@@ -10,7 +10,8 @@ import pytest
 from heron.errors import ConfigError
 from heron.parsers.base import ParseContext
 from heron.pipeline import transform
-from heron.sources.file import file_fingerprint, read_file, resumable
+from heron.sources.file import read_file
+from heron.sources.identity import file_fingerprint, resumable
 
 
 def _lines(path: Path, n: int) -> list[str]:
