@@ -17,6 +17,23 @@ __all__ = ["FileIdentity", "file_fingerprint", "file_identity", "resumable"]
 _FINGERPRINT_SPAN = 64 * 1024
 
 
+def _identify(path: Path, length: int | None) -> tuple[str, int, str | None]:
+    """Fingerprint, size and head hash, from one open and the two 64 KiB reads."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        size = f.seek(0, io.SEEK_END) if length is None else length
+        digest.update(size.to_bytes(8, "big"))
+        f.seek(0)
+        first = f.read(min(size, _FINGERPRINT_SPAN))
+        digest.update(first)
+        if size > _FINGERPRINT_SPAN:
+            begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
+            f.seek(begin)
+            digest.update(f.read(size - begin))
+    head = hashlib.sha256(first).hexdigest() if len(first) == _FINGERPRINT_SPAN else None
+    return digest.hexdigest(), size, head
+
+
 def file_fingerprint(path: Path, length: int | None = None) -> str:
     """A file's identity by content: SHA-256 of its size, its first and last 64 KiB.
 
@@ -25,17 +42,7 @@ def file_fingerprint(path: Path, length: int | None = None) -> str:
     ``length``: the fingerprint the file had when it was that long (a log that grew
     since has it still).
     """
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        size = f.seek(0, io.SEEK_END) if length is None else length
-        digest.update(size.to_bytes(8, "big"))
-        f.seek(0)
-        digest.update(f.read(min(size, _FINGERPRINT_SPAN)))
-        if size > _FINGERPRINT_SPAN:
-            begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
-            f.seek(begin)
-            digest.update(f.read(size - begin))
-    return digest.hexdigest()
+    return _identify(path, length)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +57,7 @@ class FileIdentity:
 
 
 def file_identity(path: Path) -> FileIdentity:
-    size = path.stat().st_size
-    head = None
-    if size >= _FINGERPRINT_SPAN:
-        with path.open("rb") as f:
-            head = hashlib.sha256(f.read(_FINGERPRINT_SPAN)).hexdigest()
-    return FileIdentity(file_fingerprint(path, size), size, head)
+    return FileIdentity(*_identify(path, None))
 
 
 def resumable(path: Path, fmt: str = "auto") -> bool:
