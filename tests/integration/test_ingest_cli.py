@@ -450,6 +450,28 @@ def test_a_log_that_grew_is_read_on_from_where_the_last_load_ended(
     assert sorted(originals) == sorted([*lines, _sshd(1000), lines[900][:30]])
 
 
+def test_a_log_compressed_by_rotation_is_the_log_read_before(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    auth = logs / "auth.log"
+    lines = [_sshd(i) for i in range(900)]
+    auth.write_text("\n".join(lines[:800]) + "\n")  # over 64 KiB: known by its head too
+    assert _ingest_skipping(data_dir, logs)[0] == 800
+    # logrotate with compress: the old log becomes auth.log.1.gz, a new one starts.
+    (logs / "auth.log.1.gz").write_bytes(gzip.compress(auth.read_bytes()))
+    auth.write_text(_sshd(900) + "\n")
+    events, said = _ingest_skipping(data_dir, logs)
+    assert events == 1 and "1 file(s) left out" in said
+    # A log that grew before it was compressed cannot be read from an offset: whole.
+    (logs / "auth.log.1.gz").unlink()
+    (logs / "auth.log.2.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    events, said = _ingest_skipping(data_dir, logs)
+    assert events == 900
+    assert "1 file(s) grew since" in said and "not a plain line file" in said
+
+
 def test_without_skip_ingested_a_grown_log_is_read_whole_and_said_so(
     tmp_path: Path, data_dir: Path
 ) -> None:

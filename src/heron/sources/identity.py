@@ -4,8 +4,10 @@ from an offset when it has grown."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +19,41 @@ __all__ = ["FileIdentity", "file_fingerprint", "file_identity", "resumable"]
 _FINGERPRINT_SPAN = 64 * 1024
 
 
+def _identify_gzip(path: Path, length: int | None) -> tuple[str, int, str | None]:
+    """The identity of a gzip file's content: a log compressed by rotation is the log
+    read before (the whole stream is read once; a damaged one raises OSError)."""
+    keep = 2 * _FINGERPRINT_SPAN
+    first, last, size = b"", b"", 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while length is None or size < length:
+                want = 1 << 20 if length is None else min(1 << 20, length - size)
+                piece = stream.read(want)
+                if not piece:
+                    break
+                if len(first) < _FINGERPRINT_SPAN:
+                    first += piece[: _FINGERPRINT_SPAN - len(first)]
+                last = (last + piece)[-keep:]
+                size += len(piece)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise OSError(f"{path}: {exc}") from exc
+    if length is not None and size < length:
+        raise OSError(f"{path}: shorter than {length} bytes")
+    digest = hashlib.sha256()
+    digest.update(size.to_bytes(8, "big"))
+    digest.update(first)
+    if size > _FINGERPRINT_SPAN:
+        begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
+        digest.update(last[len(last) - (size - begin) :])
+    head = hashlib.sha256(first).hexdigest() if len(first) == _FINGERPRINT_SPAN else None
+    return digest.hexdigest(), size, head
+
+
 def _identify(path: Path, length: int | None) -> tuple[str, int, str | None]:
     """Fingerprint, size and head hash, from one open and the two 64 KiB reads."""
+    with path.open("rb") as f:
+        if f.read(2) == GZIP_MAGIC:
+            return _identify_gzip(path, length)
     digest = hashlib.sha256()
     with path.open("rb") as f:
         size = f.seek(0, io.SEEK_END) if length is None else length
@@ -38,7 +73,9 @@ def file_fingerprint(path: Path, length: int | None = None) -> str:
     """A file's identity by content: SHA-256 of its size, its first and last 64 KiB.
 
     Equal for a copy under another name, different once a byte near either end or the
-    size changes (a log that grew); cheap however large the file (128 KiB read).
+    size changes (a log that grew); cheap however large the file (128 KiB read). A
+    gzip file is known by what it holds (its size, its first and last 64 KiB
+    decompressed), so a log compressed by rotation is the log read before.
     ``length``: the fingerprint the file had when it was that long (a log that grew
     since has it still).
     """

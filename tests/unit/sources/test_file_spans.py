@@ -11,7 +11,7 @@ from heron.errors import ConfigError
 from heron.parsers.base import ParseContext
 from heron.pipeline import transform
 from heron.sources.file import read_file
-from heron.sources.identity import file_fingerprint, resumable
+from heron.sources.identity import file_fingerprint, file_identity, resumable
 
 
 def _lines(path: Path, n: int) -> list[str]:
@@ -85,9 +85,24 @@ def test_files_read_whole_refuse_a_span(tmp_path: Path, corpora: Path) -> None:
 
 @pytest.mark.parametrize("size", [10, 70_000, 300_000])
 def test_the_fingerprint_of_a_file_when_it_was_shorter(tmp_path: Path, size: int) -> None:
-    data = bytes(range(256)) * (size // 256 + 2)
+    data = bytes(range(256)) * ((size + 5000) // 256 + 2)
     grown, then = tmp_path / "grown", tmp_path / "then"
     grown.write_bytes(data[: size + 5000])
     then.write_bytes(data[:size])
     assert file_fingerprint(grown, size) == file_fingerprint(then)
     assert file_fingerprint(grown) != file_fingerprint(then)
+
+
+@pytest.mark.parametrize("size", [10, 70_000, 300_000])
+def test_a_gzip_file_is_known_by_what_it_holds(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * ((size + 5000) // 256 + 2)
+    plain, packed = tmp_path / "app.log.1", tmp_path / "app.log.2.gz"
+    plain.write_bytes(data[:size])
+    packed.write_bytes(gzip.compress(data[: size + 5000]))
+    assert file_fingerprint(packed, size) == file_fingerprint(plain)
+    assert file_identity(packed).size == size + 5000
+    assert file_identity(packed).head == file_identity(plain).head
+    broken = tmp_path / "cut.gz"
+    broken.write_bytes(packed.read_bytes()[:40])
+    with pytest.raises(OSError):
+        file_identity(broken)
