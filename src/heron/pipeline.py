@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from heron.normalize import normalize
 from heron.parsers import ParseContext, detect_line_format, get_parser
 from heron.sources.file import (
     DEFAULT_MAX_LINE_BYTES,
+    STDIN,
     WHOLE,
     ChunkMerger,
     RawChunk,
@@ -104,7 +105,7 @@ def transform(
         event["event.id"] = ids[i]
         event["event.ingested"] = received
         event["event.original"] = original
-        if from_file:
+        if from_file and source != STDIN:
             event["log.file.path"] = source
         where[ids[i]] = (source, chunk.locations[i])
         events.append(event)
@@ -204,6 +205,7 @@ class Pipeline:
         transformer: ChunkTransformer | None = None,
         stored: Callable[[list[str]], None] | None = None,
         spans: Mapping[Path, Span] | None = None,
+        names: Mapping[Path, str] | None = None,
     ) -> IngestSummary:
         """Every file under ``paths`` through the pipeline; a bad file never stops the rest.
 
@@ -211,6 +213,7 @@ class Pipeline:
         in order; without it, chunks are transformed here. ``stored`` is called, after
         each commit, with the files read to the end whose every event it has stored.
         ``spans``: the bytes to read of some files (``read_file``), the rest whole.
+        ``names``: what some files stand for (standard input spooled to a file: ``-``).
         """
         started = time.perf_counter()
         summary = IngestSummary()
@@ -220,7 +223,7 @@ class Pipeline:
         pending: list[ChunkResult] = []
         pending_events = 0
         finished: list[str] = []  # files whose last chunk is pending
-        chunks = self._file_chunks(paths, fmt, limit, summary, spans or {})
+        chunks = self._file_chunks(paths, fmt, limit, summary, spans or {}, names or {})
         if transformer is None:
             results: Iterator[tuple[RawChunk, ChunkResult]] = (
                 (chunk, self.transform(chunk)) for chunk in chunks
@@ -272,12 +275,14 @@ class Pipeline:
         limit: int,
         summary: IngestSummary,
         spans: Mapping[Path, Span],
+        names: Mapping[Path, str],
     ) -> Iterator[RawChunk]:
         merger = ChunkMerger()
         for path in iter_files(list(paths)):
             summary.files += 1
+            name = names.get(path)
             if path.stat().st_size == 0:
-                summary.messages.append(f"{path}: empty file, nothing to ingest")
+                summary.messages.append(f"{name or path}: empty, nothing to ingest")
                 continue
             if is_simulation_labels(path):
                 summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")
@@ -285,14 +290,24 @@ class Pipeline:
             try:
                 span = spans.get(path, WHOLE)
                 chunks = read_file(path, fmt, max_line_bytes=limit, blocks=True, span=span)
-                yield from merger.add_all(chunks)
+                yield from merger.add_all(chunks if name is None else _named(chunks, name))
             except (OSError, ParseError) as exc:
-                letter = DeadLetter.of(str(path), f"cannot read file: {exc}", b"", "file", now_ns())
-                summary.messages.append(f"{path}: {letter.reason}")
-                yield RawChunk(str(path), "auto", dead_letters=[letter])
+                source = name or str(path)
+                reason = f"cannot read file: {exc}".replace(str(path), source)
+                letter = DeadLetter.of(source, reason, b"", "file", now_ns())
+                summary.messages.append(f"{source}: {letter.reason}")
+                yield RawChunk(source, "auto", dead_letters=[letter])
             else:
                 yield from merger.complete(str(path))
         yield from merger.flush()
+
+
+def _named(chunks: Iterator[RawChunk], name: str) -> Iterator[RawChunk]:
+    """Chunks of a spooled stream, named as the stream, not as the spool file."""
+    for chunk in chunks:
+        chunk.source = name
+        chunk.dead_letters = [replace(letter, source=name) for letter in chunk.dead_letters]
+        yield chunk
 
 
 class ChunkTransformer(Protocol):

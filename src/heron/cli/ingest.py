@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
@@ -21,7 +25,7 @@ from heron.errors import HeronError
 from heron.model.timeutil import format_ns, now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import Pipeline
-from heron.sources.file import WHOLE, Span, iter_files
+from heron.sources.file import STDIN, WHOLE, Span, iter_files
 from heron.sources.identity import FileIdentity, file_fingerprint, file_identity, resumable
 from heron.store.ledger import IngestedFile, LedgerEntry
 
@@ -53,6 +57,23 @@ def _identities(files: list[Path]) -> dict[Path, FileIdentity]:
         if identity.size:
             found[path] = identity
     return found
+
+
+@contextmanager
+def _spooled_stdin(data_dir: Path) -> Iterator[Path]:
+    """Standard input in a file under the data directory while the load runs: every
+    reader (format detection, EVTX, whole documents) then reads it as a file, and
+    memory stays flat however much is piped in."""
+    folder = data_dir / "spool"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix="stdin-")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @dataclass(slots=True)
@@ -226,7 +247,7 @@ def ingest(
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, Windows event XML, NDJSON, syslog, the systemd
-    journal, CEF, LEEF, CloudTrail, auditd, vendor formats)."""
+    journal, CEF, LEEF, CloudTrail, auditd, vendor formats); ``-`` reads standard input."""
     # The reported time is the command's: opening the node (rules, enrichment data),
     # the load, and what ends it (held correlations, old days to Parquet, the close).
     started = time.perf_counter()
@@ -236,12 +257,17 @@ def ingest(
     err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
-        files = list(iter_files(list(paths), include))
         with ExitStack() as stack:
+            names: dict[Path, str] = {}
+            if Path(STDIN) in paths:
+                spool = stack.enter_context(_spooled_stdin(Path(data_dir)))
+                names[spool] = STDIN
+                paths = tuple(spool if p == Path(STDIN) else p for p in paths)
+            files = list(iter_files(list(paths), include))
             # Fingerprints are file reads and hashing, outside the GIL: taken while the
             # node opens (rule loading is Python), they cost the command next to nothing.
             hasher = stack.enter_context(ThreadPoolExecutor(1, "heron-fingerprint"))
-            fingerprinting = hasher.submit(_identities, files)
+            fingerprinting = hasher.submit(_identities, [f for f in files if f not in names])
             node = stack.enter_context(
                 open_node(
                     Path(data_dir),
@@ -318,6 +344,7 @@ def ingest(
                         transformer=pool,
                         stored=remember,
                         spans=plan.spans,
+                        names=names,
                     )
                 finally:
                     if pool is not None:

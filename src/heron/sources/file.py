@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_CHUNK_RECORDS",
     "DEFAULT_MAX_LINE_BYTES",
     "GZIP_MAGIC",
+    "STDIN",
     "WHOLE",
     "ChunkMerger",
     "RawChunk",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 DEFAULT_CHUNK_RECORDS = 4096
+#: The source name of records read from standard input (``heron ingest -``).
+STDIN = "-"
 #: Bytes of whole lines read at once; a block goes to a worker unsplit.
 BLOCK_BYTES = 2 * 1024 * 1024
 #: Smaller blocks (small files) are split where they are read, to be merged.
