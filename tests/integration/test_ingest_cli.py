@@ -469,7 +469,7 @@ def test_a_log_compressed_by_rotation_is_the_log_read_before(
     (logs / "auth.log.2.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     events, said = _ingest_skipping(data_dir, logs)
     assert events == 900
-    assert "1 file(s) grew since" in said and "not a plain line file" in said
+    assert "1 file(s) grew since" in said and "not plain lines is read whole" in said
 
 
 def test_without_skip_ingested_a_grown_log_is_read_whole_and_said_so(

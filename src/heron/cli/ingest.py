@@ -143,20 +143,20 @@ def _plan(
     new = [f for f in plan.files if f in ids and ids[f].fingerprint not in seen]
     grown = _grown(store, new, ids)
     resumed: list[Path] = []
-    whole: list[Path] = []
+    whole: dict[str, list[Path]] = {}  # why a grown file is read in full → files
     for path in new:
         if not resumable(path, fmt):
             if path in grown:
-                whole.append(path)
+                whole.setdefault("a file that is not plain lines is read whole", []).append(path)
             continue
         if skip and path in grown:
             plan.spans[path] = (grown[path].size, ids[path].size)
             resumed.append(path)
-        else:
-            # Up to its size now: a log written meanwhile is read on from there next time.
-            plan.spans[path] = (0, ids[path].size)
-            if path in grown:
-                whole.append(path)
+            continue
+        # Up to its size now: a log written meanwhile is read on from there next time.
+        plan.spans[path] = (0, ids[path].size)
+        if path in grown:
+            whole.setdefault("'--skip-ingested' reads only what was added", []).append(path)
     if resumed:
         one = resumed[0]
         plan.notes.append(
@@ -164,15 +164,10 @@ def _plan(
             f"directory: only what was added is read ({one} from byte "
             f"{grown[one].size:,} of {ids[one].size:,})"
         )
-    if whole:
-        one = whole[0]
-        why = (
-            "it is not a plain line file, which is read whole"
-            if skip
-            else "'--skip-ingested' reads only what was added"
-        )
+    for why, paths in whole.items():
+        one = paths[0]
         plan.notes.append(
-            f"{len(whole):,} file(s) grew since they were ingested into this data "
+            f"{len(paths):,} file(s) grew since they were ingested into this data "
             f"directory ({one} was {grown[one].size:,} bytes, last ingested "
             f"{format_ns(grown[one].last_ingested)}): read in full, their earlier "
             f"events are stored again ({why})"
