@@ -184,6 +184,7 @@ _SIMULATION_LABELS = b'"format": "heron-simulate-labels/'
 
 
 def line_kind(kind: str) -> bool:
+    """Whether files of this kind are read as lines (so can be read from an offset)."""
     return kind in LINE_FORMATS or kind == "auto" or kind in HEADED_KINDS
 
 
@@ -322,7 +323,7 @@ class _Window(io.RawIOBase):
         return len(data)
 
 
-def line_start_before(f: BinaryIO, offset: int) -> tuple[int, int]:
+def _line_start_before(f: BinaryIO, offset: int) -> tuple[int, int]:
     """Where to read on in a file read before up to ``offset``, and that line's number:
     ``offset`` itself when a newline ends what was read, else the start of the line it
     cut (that line is read again, whole)."""
@@ -352,7 +353,7 @@ def _open_span(path: Path, span: Span) -> tuple[BinaryIO, BinaryIO, int, int]:
     if f.read(2) == GZIP_MAGIC:
         f.close()
         raise ConfigError(f"{path}: a gzip file is read whole, not from an offset")
-    offset, line_no = line_start_before(f, begin) if begin else (0, 1)
+    offset, line_no = _line_start_before(f, begin) if begin else (0, 1)
     f.seek(offset)
     limit = end if end is not None else f.seek(0, io.SEEK_END)
     f.seek(offset)
