@@ -282,7 +282,8 @@ class Pipeline:
             summary.files += 1
             name = names.get(path)
             if path.stat().st_size == 0:
-                summary.messages.append(f"{name or path}: empty, nothing to ingest")
+                empty = "nothing read" if name else "empty file"
+                summary.messages.append(f"{name or path}: {empty}, nothing to ingest")
                 continue
             if is_simulation_labels(path):
                 summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")

@@ -70,7 +70,7 @@ def test_stdin_beside_files_and_empty_stdin(tmp_path: Path) -> None:
     assert by_message["from a file"]["log.file.path"] == str(path)
     assert "log.file.path" not in by_message["piped"]
     summary, said = _ingest(data_dir, b"", "-")
-    assert summary["events"] == 0 and "-: empty, nothing to ingest" in said
+    assert summary["events"] == 0 and "-: nothing read, nothing to ingest" in said
 
 
 def test_a_piped_evtx_file_is_read_as_evtx(tmp_path: Path, corpora: Path) -> None:
