@@ -22,6 +22,7 @@ import yaml
 from heron.config import ServeConfig
 from heron.runtime import open_node
 from heron.server import Listening, run_server
+from heron.store.base import SearchQuery
 from heron.store.duckdb import DuckDBStore
 
 TOKEN = "test-token-0123456789abcdef"
@@ -155,6 +156,27 @@ def query(data_dir: Path, sql: str) -> list[dict[str, Any]]:
         return store.query(sql).to_pylist()
     finally:
         store.close()
+
+
+def stored_events(data_dir: Path) -> list[dict[str, Any]]:
+    """Every event (up to 100,000) of a stopped server's store, flat."""
+    store = DuckDBStore(data_dir, read_only=True)
+    try:
+        return store.search(SearchQuery(limit=100_000))
+    finally:
+        store.close()
+
+
+#: A Zeek conn.log TSV header, as Zeek writes it.
+ZEEK_CONN_HEADER = [
+    "#separator \\x09",
+    "#set_separator\t,",
+    "#empty_field\t(empty)",
+    "#unset_field\t-",
+    "#path\tconn",
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
+]
 
 
 def dead_letters(data_dir: Path) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from heron.model.timeutil import parse_timestamp
 from heron.store.base import SearchQuery
 from heron.store.duckdb import DuckDBStore
 
+from .serving import ZEEK_CONN_HEADER
+
 HERON = [sys.executable, "-m", "heron.cli"]
 
 SSHD = [
@@ -248,15 +250,7 @@ def test_forced_format_sends_mismatches_to_dead_letters(
 
 def test_zeek_tsv_file_uses_its_header(tmp_path: Path, data_dir: Path) -> None:
     path = tmp_path / "conn.log"
-    header = [
-        "#separator \\x09",
-        "#set_separator\t,",
-        "#empty_field\t(empty)",
-        "#unset_field\t-",
-        "#path\tconn",
-        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
-        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
-    ]
+    header = ZEEK_CONN_HEADER
     rows = [
         "1700000000.123456\tCabc1\t10.0.0.5\t50000\t93.184.216.34\t443\ttcp",
         "1700000001.000000\tCabc2\t10.0.0.6\t50001\t93.184.216.35\t53\tudp",

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from heron.store.base import SearchQuery
 from heron.store.duckdb import DuckDBStore
+
+from .serving import stored_events
 
 HERON = [sys.executable, "-m", "heron.cli"]
 
@@ -27,14 +28,6 @@ def _ingest(data_dir: Path, data: bytes, *args: str) -> tuple[dict[str, int], st
     return json.loads(proc.stdout.decode().splitlines()[-1]), proc.stderr.decode()
 
 
-def _events(data_dir: Path) -> list[dict[str, object]]:
-    store = DuckDBStore(data_dir, read_only=True)
-    try:
-        return store.search(SearchQuery(limit=100_000))
-    finally:
-        store.close()
-
-
 def test_piped_lines_are_ingested_with_their_dead_letters(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     lines = [
@@ -46,7 +39,7 @@ def test_piped_lines_are_ingested_with_their_dead_letters(tmp_path: Path) -> Non
     data = "\n".join(lines[:2]).encode() + b"\n" + b"\xff not UTF-8\n"
     summary, _ = _ingest(data_dir, data, "-")
     assert (summary["events"], summary["failed"]) == (2, 1)
-    events = _events(data_dir)
+    events = stored_events(data_dir)
     assert sorted(e["event.original"] for e in events) == sorted(lines[:2])
     # Not from a file: no log.file.path (the spool file is nobody's business).
     assert all("log.file.path" not in e for e in events)
@@ -66,7 +59,7 @@ def test_stdin_beside_files_and_empty_stdin(tmp_path: Path) -> None:
     piped = b'{"@timestamp": "2026-11-27T10:00:02Z", "message": "piped"}\n'
     summary, _ = _ingest(data_dir, piped, str(path), "-")
     assert summary["events"] == 2
-    by_message = {e["message"]: e for e in _events(data_dir)}
+    by_message = {e["message"]: e for e in stored_events(data_dir)}
     assert by_message["from a file"]["log.file.path"] == str(path)
     assert "log.file.path" not in by_message["piped"]
     summary, said = _ingest(data_dir, b"", "-")
@@ -81,4 +74,4 @@ def test_a_piped_evtx_file_is_read_as_evtx(tmp_path: Path, corpora: Path) -> Non
     from_file, _ = _ingest(tmp_path / "by-path", b"", str(sample))
     summary, _ = _ingest(data_dir, sample.read_bytes(), "-")
     assert summary["events"] == from_file["events"] > 0
-    assert all(e["event.module"] == "windows" for e in _events(data_dir))
+    assert all(e["event.module"] == "windows" for e in stored_events(data_dir))

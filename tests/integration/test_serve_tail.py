@@ -7,10 +7,14 @@ import os
 import time
 from pathlib import Path
 
-from heron.store.base import SearchQuery
-from heron.store.duckdb import DuckDBStore
-
-from .serving import ServerThread, dead_letters, query, serving
+from .serving import (
+    ZEEK_CONN_HEADER,
+    ServerThread,
+    dead_letters,
+    query,
+    serving,
+    stored_events,
+)
 
 
 def line(i: int, tag: str = "app") -> str:
@@ -131,14 +135,6 @@ def w3c(i: int) -> str:
     return f"2026-11-27 10:00:{i:02d} 10.0.0.5 GET /p{i}.aspx 200"
 
 
-def stored_events(data_dir: Path) -> list[dict[str, object]]:
-    store = DuckDBStore(data_dir, read_only=True)
-    try:
-        return store.search(SearchQuery(limit=1000))
-    finally:
-        store.close()
-
-
 def test_w3c_lines_are_read_through_their_header_across_restarts(
     tmp_path: Path, data_dir: Path
 ) -> None:
@@ -179,18 +175,9 @@ def test_zeek_tsv_followed_from_its_end_still_knows_its_columns(
     logs = tmp_path / "logs"
     logs.mkdir()
     conn = logs / "conn.log"
-    header = [
-        "#separator \\x09",
-        "#set_separator\t,",
-        "#empty_field\t(empty)",
-        "#unset_field\t-",
-        "#path\tconn",
-        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
-        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum",
-    ]
     old = "1700000000.000000\tCold\t10.0.0.1\t50000\t93.184.216.34\t443\ttcp"
     new = "1700000001.000000\tCnew\t10.0.0.6\t50001\t93.184.216.35\t53\tudp"
-    append(conn, [*header, old])
+    append(conn, [*ZEEK_CONN_HEADER, old])
     source = {**tail_source(logs), "start_at": "end"}
     with serving(data_dir, sources=[source]) as server:
         time.sleep(0.2)  # a few polls: the file is known, at its end
