@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from heron.cli.ingest import SPOOL_KEEP_S
 from heron.store.duckdb import DuckDBStore
 
 from .serving import stored_events
@@ -50,6 +53,13 @@ def test_piped_lines_are_ingested_with_their_dead_letters(tmp_path: Path) -> Non
         store.close()
     assert (letter.source, letter.location) == ("-", "line 3")
     assert not list((data_dir / "spool").iterdir())
+    # A spool left by a killed load goes once it is old; a recent one may be in use.
+    old, recent = data_dir / "spool" / "stdin-old", data_dir / "spool" / "stdin-recent"
+    old.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    os.utime(old, (time.time() - SPOOL_KEEP_S - 60,) * 2)
+    _ingest(data_dir, b"", "-")
+    assert sorted(p.name for p in (data_dir / "spool").iterdir()) == ["stdin-recent"]
 
 
 def test_stdin_beside_files_and_empty_stdin(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
@@ -32,7 +32,10 @@ from heron.store.ledger import IngestedFile, LedgerEntry
 if TYPE_CHECKING:
     from heron.store.duckdb import DuckDBStore
 
-__all__ = ["ingest"]
+__all__ = ["SPOOL_KEEP_S", "ingest"]
+
+#: Age after which a standard-input spool file left by a killed load is removed.
+SPOOL_KEEP_S = 7 * 86400
 
 
 def _parse_tz(text: str) -> timezone:
@@ -66,6 +69,11 @@ def _spooled_stdin(data_dir: Path) -> Iterator[Path]:
     memory stays flat however much is piped in."""
     folder = data_dir / "spool"
     folder.mkdir(parents=True, exist_ok=True)
+    # A spool left by a load that was killed: gone once it is surely no one's.
+    for left in folder.glob("stdin-*"):
+        with suppress(OSError):
+            if left.stat().st_mtime < time.time() - SPOOL_KEEP_S:
+                left.unlink()
     fd, name = tempfile.mkstemp(dir=folder, prefix="stdin-")
     path = Path(name)
     try:
