@@ -53,6 +53,8 @@ _DAY_NS = 86400 * NS_PER_S
 #: Most hot rows one COPY moves to Parquet: a partitioned COPY holds every open day's
 #: row group in memory, and a million ~1 KB events in one ran out of 512 MB.
 COMPACT_BATCH_ROWS = 200_000
+#: Rows of one Parquet row group as DuckDB writes them (its ``ROW_GROUP_SIZE`` default).
+PARQUET_ROW_GROUP_ROWS = 122_880
 # DuckDB's default buffer pool is 80% of RAM; a SIEM node shares its machine, and an
 # ingest of any size must stay within a known footprint.
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -311,9 +313,13 @@ class DuckDBStore:
             finally:
                 cur.unregister("_heron_dead")
 
-    def compact(self, older_than: int, *, min_rows: int = 0) -> int:
+    def compact(
+        self, older_than: int, *, min_rows: int = 0, sort_above: int = PARQUET_ROW_GROUP_ROWS
+    ) -> int:
         """Move whole days that ended before ``older_than`` to Parquet, when at least
-        ``min_rows`` of their events are in the hot table; returns the days moved."""
+        ``min_rows`` of their events are in the hot table; returns the days moved.
+        ``sort_above``: days with more events are written sorted by time (see
+        ``_move_days``)."""
         cutoff = _day_start(_day_of(older_than))
         with self._write_lock:
             days = [
@@ -329,13 +335,21 @@ class DuckDBStore:
             if not days or sum(n for _, n in days) < min_rows:
                 return 0
             moved = 0
+            rows_of = dict(days)
             for first, last in _day_batches(days, COMPACT_BATCH_ROWS):
-                moved += self._move_days(first, last)
+                largest = max(n for day, n in rows_of.items() if first <= day <= last)
+                moved += self._move_days(first, last, ordered=largest > sort_above)
                 self._refresh_view()
         return moved
 
-    def _move_days(self, first: str, last: str) -> int:
-        """One COPY for the days ``first``..``last``; the caller holds the write lock."""
+    def _move_days(self, first: str, last: str, *, ordered: bool) -> int:
+        """One COPY for the days ``first``..``last``; the caller holds the write lock.
+
+        ``ordered``: a day fills more than one Parquet row group, so its rows are sorted
+        by time first (each row group's time range is then narrow, and a search skips
+        the others). A day in one row group has that range whatever the order, and the
+        sort cost a fifth of the move (300k events: 1.91 s → 1.51 s).
+        """
         start, end = _day_start(first), _day_start(last) + _DAY_NS
         where = f"{_TS} >= make_timestamp_ns(?) AND {_TS} < make_timestamp_ns(?)"
         cur = self._cursor()
@@ -346,7 +360,7 @@ class DuckDBStore:
         quoted = "'" + str(staging).replace("'", "''") + "'"
         cur.execute(
             f"COPY (SELECT *, strftime({_TS}, '%Y-%m-%d') AS day FROM events_hot "
-            f"WHERE {where} ORDER BY {_TS}) TO {quoted} (FORMAT parquet, "
+            f"WHERE {where}{f' ORDER BY {_TS}' if ordered else ''}) TO {quoted} (FORMAT parquet, "
             "PARTITION_BY (day), COMPRESSION zstd, FILENAME_PATTERN 'part-{uuid}')",
             [start, end],
         )
