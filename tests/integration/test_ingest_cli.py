@@ -466,6 +466,22 @@ def test_a_log_compressed_by_rotation_is_the_log_read_before(
     assert "1 file(s) grew since" in said and "not plain lines is read whole" in said
 
 
+def test_an_export_written_again_at_its_path_is_named(
+    tmp_path: Path, data_dir: Path, corpora: Path
+) -> None:
+    samples = sorted((corpora / "evtx").rglob("*.evtx"))[:2]
+    if len(samples) < 2:
+        pytest.skip("fewer than two EVTX files in the corpus")
+    export = tmp_path / "Security.evtx"
+    shutil.copy(samples[0], export)
+    first, said = _ingest_skipping(data_dir, export)
+    assert first > 0 and "other content" not in said
+    shutil.copy(samples[1], export)  # exported again: other records now
+    events, said = _ingest_skipping(data_dir, export)
+    assert events > 0 and "1 file(s) hold other content" in said
+    assert "Security.evtx" in said
+
+
 def test_without_skip_ingested_a_grown_log_is_read_whole_and_said_so(
     tmp_path: Path, data_dir: Path
 ) -> None:

@@ -93,16 +93,21 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
 
 
-def _grown(
+def _earlier(
     store: DuckDBStore, files: list[Path], ids: dict[Path, FileIdentity]
-) -> dict[Path, IngestedFile]:
-    """Files that are logs read before which have grown since: each with the row of
-    the largest earlier state it still starts with."""
+) -> tuple[dict[Path, IngestedFile], dict[Path, IngestedFile]]:
+    """Files that are logs read before which have grown since, each with the row of the
+    largest earlier state it still starts with; and the others that were read before
+    at the same path (other content now), each with its latest row there."""
     heads = sorted({head for f in files if (head := ids[f].head) is not None})
     rows = store.earlier_ingested([str(f) for f in files], heads)
     grown: dict[Path, IngestedFile] = {}
+    changed: dict[Path, IngestedFile] = {}
     for path in files:
         identity = ids[path]
+        here = [row for row, _ in rows if row.path == str(path)]
+        if here:
+            changed[path] = max(here, key=lambda row: row.last_ingested)
         candidates = sorted(
             (
                 row
@@ -116,10 +121,11 @@ def _grown(
             try:
                 if file_fingerprint(path, row.size) == row.fingerprint:
                     grown[path] = row
+                    changed.pop(path, None)
                     break
             except OSError:
                 break
-    return grown
+    return grown, changed
 
 
 def _plan(
@@ -149,13 +155,18 @@ def _plan(
                 "('--skip-ingested' leaves such files out)"
             )
     new = [f for f in plan.files if f in ids and ids[f].fingerprint not in seen]
-    grown = _grown(store, new, ids)
+    grown, changed = _earlier(store, new, ids)
     resumed: list[Path] = []
     whole: dict[str, list[Path]] = {}  # why a grown file is read in full → files
+    replaced: list[Path] = []
     for path in new:
         if not resumable(path, fmt):
             if path in grown:
                 whole.setdefault("a file that is not plain lines is read whole", []).append(path)
+            elif path in changed:
+                # An EVTX or JSON export written again at its path: most likely the same
+                # records and more. (A line log at its path after rotation is new lines.)
+                replaced.append(path)
             continue
         if skip and path in grown:
             plan.spans[path] = (grown[path].size, ids[path].size)
@@ -171,6 +182,14 @@ def _plan(
             f"{len(resumed):,} file(s) grew since they were ingested into this data "
             f"directory: only what was added is read ({one} from byte "
             f"{grown[one].size:,} of {ids[one].size:,})"
+        )
+    if replaced:
+        one = replaced[0]
+        plan.notes.append(
+            f"{len(replaced):,} file(s) hold other content than when they were ingested "
+            f"into this data directory at the same path ({one}, last ingested "
+            f"{format_ns(changed[one].last_ingested)}): read in full; records they "
+            "still share with the earlier content (a re-exported log) are stored again"
         )
     for why, paths in whole.items():
         one = paths[0]
