@@ -106,7 +106,7 @@ def record_ingested(cur: duckdb.DuckDBPyConnection, files: Sequence[LedgerEntry]
         cur.execute(
             "INSERT INTO ingested_files SELECT fingerprint, path, size, "
             "make_timestamp_ns(?), make_timestamp_ns(?), 1, head FROM _heron_files "
-            "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, "
+            "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, head = excluded.head, "
             "last_ingested = excluded.last_ingested, times = ingested_files.times + 1",
             [at, at],
         )
