@@ -251,7 +251,10 @@ def _plan(
 @click.option(
     "--skip-ingested",
     is_flag=True,
-    help="Leave out files this data directory has ingested before (same content).",
+    help=(
+        "Leave out files this data directory has ingested before (same content); read "
+        "logs that grew since from where the last load ended."
+    ),
 )
 @data_dir_option
 def ingest(
