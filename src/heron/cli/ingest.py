@@ -272,7 +272,7 @@ def ingest(
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, Windows event XML, NDJSON, syslog, the systemd
-    journal, CEF, LEEF, CloudTrail, auditd, vendor formats); ``-`` reads standard input."""
+    journal, CEF, LEEF, CloudTrail, auditd, vendor formats); '-' reads standard input."""
     # The reported time is the command's: opening the node (rules, enrichment data),
     # the load, and what ends it (held correlations, old days to Parquet, the close).
     started = time.perf_counter()
