@@ -28,13 +28,13 @@ from heron.sources.file import (
     DEFAULT_MAX_LINE_BYTES,
     STDIN,
     WHOLE,
-    ChunkMerger,
     RawChunk,
     Span,
     is_simulation_labels,
     iter_files,
     read_file,
 )
+from heron.sources.merge import ChunkMerger
 from heron.store.base import Store
 
 __all__ = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from heron.parsers.base import ParseContext
 from heron.pipeline import transform
-from heron.sources.file import ChunkMerger, read_file
+from heron.sources.file import read_file
+from heron.sources.merge import ChunkMerger
 
 HEADER = (
     "#Software: Microsoft Internet Information Services 10.0\n"
