@@ -51,15 +51,14 @@ def _identify_gzip(path: Path, length: int | None) -> tuple[str, int, str | None
 
 def _identify(path: Path, length: int | None) -> tuple[str, int, str | None]:
     """Fingerprint, size and head hash, from one open and the two 64 KiB reads."""
+    digest = hashlib.sha256()
     with path.open("rb") as f:
         if f.read(2) == GZIP_MAGIC:
             return _identify_gzip(path, length)
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
         size = f.seek(0, io.SEEK_END) if length is None else length
-        digest.update(size.to_bytes(8, "big"))
         f.seek(0)
         first = f.read(min(size, _FINGERPRINT_SPAN))
+        digest.update(size.to_bytes(8, "big"))
         digest.update(first)
         if size > _FINGERPRINT_SPAN:
             begin = max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN)
