@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from codecs import BOM_UTF8
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,7 +36,6 @@ ZEEK_TSV_HEAD = b"#separator"
 #: four; only the last block matters.
 _KEEP_DIRECTIVES = 16
 _READ_BYTES = 1 << 20
-_BOM = b"\xef\xbb\xbf"
 
 
 def directives_before(fd: int, offset: int) -> list[str]:
@@ -50,9 +50,9 @@ def directives_before(fd: int, offset: int) -> list[str]:
         lines = (rest + block).split(b"\n")
         rest = lines.pop()
         found.extend(
-            line.rstrip(b"\r").removeprefix(_BOM).decode("utf-8", "replace")
+            line.rstrip(b"\r").removeprefix(BOM_UTF8).decode("utf-8", "replace")
             for line in lines
-            if line.startswith((b"#", _BOM + b"#"))
+            if line.startswith((b"#", BOM_UTF8 + b"#"))
         )
     return found
 
