@@ -83,6 +83,22 @@ def _positions(data: np.ndarray, bits: int) -> np.ndarray:
     return hashed
 
 
+#: Text bytes hashed per pass. numpy's temporaries take 4 and 8 bytes per text byte:
+#: for a whole batch (9 MB of EVTX records) they were mapped fresh and faulted in on
+#: every commit; at this size they are reused from the heap, and marking a batch took
+#: half the time.
+_SLICE_BYTES = 1 << 18
+
+
+def _mark_trigrams(present: np.ndarray, data: np.ndarray) -> None:
+    """Set the filter bit of every trigram of ``data`` (bytes) in ``present``."""
+    bits = present.size
+    # Consecutive slices overlap by two bytes, so every trigram starts in exactly one.
+    for start in range(0, max(1, data.size - 2), _SLICE_BYTES):
+        # Indexing with intp, not uint32, halves numpy's cost of setting the bits.
+        present[_positions(data[start : start + _SLICE_BYTES + 2], bits).astype(np.intp)] = True
+
+
 def _text_bytes(array: pa.Array) -> np.ndarray:
     array = array.cast(pa.large_string())
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset :][: len(array) + 1]
@@ -145,8 +161,7 @@ def index_batch(cur: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         bits = _bits_for(block.num_rows)
         present = np.zeros(bits, dtype=bool)
         for part in _lowered_parts(cur, [block.column(name) for name in names]):
-            # Indexing with intp, not uint32, halves numpy's cost of setting the bits.
-            present[_positions(_text_bytes(part), bits).astype(np.intp)] = True
+            _mark_trigrams(present, _text_bytes(part))
         rows.append((first, last, block.num_rows, np.packbits(present).tobytes()))
     if rows:
         cur.executemany(
