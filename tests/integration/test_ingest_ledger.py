@@ -104,12 +104,16 @@ def test_a_log_that_grew_is_read_on_from_where_the_last_load_ended(
     lines = [_sshd(i) for i in range(1000)]
     auth.write_text("\n".join(lines[:900]) + "\n" + lines[900][:30])
     assert auth.stat().st_size > 64 * 1024
-    assert _ingest_skipping(data_dir, logs)[0] == 901
+    events, said = _ingest_skipping(data_dir, logs)
+    # The unfinished line is left for the next load, not stored cut.
+    assert events == 900 and "1 file(s) end in a line still being written" in said
+    assert "its last 30 bytes" in said
     with auth.open("a") as f:
         f.write(lines[900][30:] + "\n" + "\n".join(lines[901:950]) + "\nnot a log line\n")
     events, said = _ingest_skipping(data_dir, logs)
-    # The cut line again, whole, and what was added after it.
+    # That line, whole now, and what was added after it.
     assert events == 50 and "1 file(s) grew since" in said and "from byte" in said
+    assert "still being written" not in said
     with store_of(data_dir) as store:
         letters = store.dead_letters()
         assert [(d.location, d.raw) for d in letters] == [("line 951", "not a log line")]
@@ -124,10 +128,46 @@ def test_a_log_that_grew_is_read_on_from_where_the_last_load_ended(
     events, said = _ingest_skipping(data_dir, logs)
     assert events == 50 + 1 and "1 file(s) grew since" in said
     with store_of(data_dir) as store:
-        assert store.stats().events == 901 + 50 + 50 + 1
+        assert store.stats().events == 900 + 50 + 50 + 1
         originals = [e["event.original"] for e in store.search(SearchQuery(limit=2000))]
-    # Every line once, but the one cut by the first load (stored cut, then whole).
-    assert sorted(originals) == sorted([*lines, _sshd(1000), lines[900][:30]])
+    assert sorted(originals) == sorted([*lines, _sshd(1000)])  # every line, once
+
+
+def test_a_last_line_left_unfinished_is_read_once_it_stays_so(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    auth = tmp_path / "auth.log"
+    auth.write_text(_sshd(0) + "\n" + _sshd(1)[:40])
+    events, said = _ingest_skipping(data_dir, auth)
+    assert events == 1 and "end in a line still being written" in said
+    # Written on, still without its newline: left again.
+    with auth.open("a") as f:
+        f.write(_sshd(1)[40:60])
+    events, said = _ingest_skipping(data_dir, auth)
+    assert events == 0 and "its last 60 bytes" in said
+    # Unchanged since that load: a file that simply does not end in a newline.
+    events, said = _ingest_skipping(data_dir, auth)
+    assert events == 1 and "still end in the unfinished line the last load left" in said
+    events, said = _ingest_skipping(data_dir, auth)
+    assert events == 0 and "1 file(s) left out" in said
+    with store_of(data_dir) as store:
+        originals = sorted(e["event.original"] for e in store.search(SearchQuery(limit=10)))
+    assert originals == sorted([_sshd(0), _sshd(1)[:60]])
+
+
+def test_without_skip_ingested_an_unfinished_last_line_is_read(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    # As the file is now: what `heron ingest` is given, it loads.
+    auth = tmp_path / "auth.log"
+    auth.write_text(_sshd(0) + "\n" + _sshd(1))
+    events, said = _ingest_skipping(data_dir, auth, skip=False)
+    assert events == 2 and "still being written" not in said
+    # A file of one line and no newline has nothing to note before it: read as it is.
+    single = tmp_path / "single.log"
+    single.write_text(_sshd(2))
+    events, said = _ingest_skipping(data_dir, single)
+    assert events == 1 and "still being written" not in said
 
 
 def test_a_log_compressed_by_rotation_is_the_log_read_before(

@@ -26,7 +26,13 @@ from heron.model.timeutil import format_ns, now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import Pipeline
 from heron.sources.file import STDIN, WHOLE, Span, iter_files
-from heron.sources.identity import FileIdentity, file_fingerprint, file_identity, resumable
+from heron.sources.identity import (
+    FileIdentity,
+    file_fingerprint,
+    file_identity,
+    resumable,
+    unfinished_tail,
+)
 from heron.store.ledger import IngestedFile, LedgerEntry
 
 if TYPE_CHECKING:
@@ -91,6 +97,14 @@ class _Plan:
     files: list[Path]
     spans: dict[Path, Span] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Files whose unfinished last line is left for the next load: their identity up to
+    #: the end of their last whole line, and the bytes left (what the ledger notes).
+    held: dict[Path, tuple[FileIdentity, int]] = field(default_factory=dict)
+
+    def ledger_entry(self, path: Path, identity: FileIdentity) -> LedgerEntry:
+        """What the ledger notes of a file read to the end of its span."""
+        identity, held = self.held.get(path, (identity, 0))
+        return LedgerEntry(identity.fingerprint, str(path), identity.size, identity.head, held)
 
 
 def _earlier(
@@ -128,13 +142,37 @@ def _earlier(
     return grown, changed
 
 
+def _held_back(path: Path, span: Span, row: IngestedFile | None, limit: int) -> int:
+    """The bytes of an unfinished last line to leave for the next load (``--skip-ingested``
+    on a log still being written): read now, it would be stored cut, and again whole.
+
+    Nothing when a newline ends the span, when the file holds no whole line to note in the
+    ledger, or when the last load left this same line and the file has not changed
+    since: a line that stays unfinished from one load to the next is taken as it is.
+    """
+    begin, end = span
+    assert end is not None
+    tail = unfinished_tail(path, begin, end, limit)
+    if tail == 0 or tail == end:
+        return 0
+    if row is not None and row.held and row.size + row.held == end:
+        return 0
+    return tail
+
+
 def _plan(
-    store: DuckDBStore, files: list[Path], ids: dict[Path, FileIdentity], skip: bool, fmt: str
+    store: DuckDBStore,
+    files: list[Path],
+    ids: dict[Path, FileIdentity],
+    skip: bool,
+    fmt: str,
+    limit: int,
 ) -> _Plan:
     """Which files to read and which bytes of them: files ingested before with the
     same content are named (left out with ``skip``); logs that have grown since are
     named (with ``skip``, read from where the last load ended, when they are plain line
-    files); plain line files are read up to their size now, which the ledger notes."""
+    files); plain line files are read up to their size now, which the ledger notes,
+    and with ``skip`` only up to their last whole line (``_held_back``)."""
     seen = store.ingested_before(sorted({i.fingerprint for i in ids.values()}))
     again = [f for f in files if f in ids and ids[f].fingerprint in seen]
     plan = _Plan(files)
@@ -159,6 +197,7 @@ def _plan(
     resumed: list[Path] = []
     whole: dict[str, list[Path]] = {}  # why a grown file is read in full → files
     replaced: list[Path] = []
+    finished: list[Path] = []  # whose line left unfinished by the last load is read now
     for path in new:
         if not resumable(path, fmt):
             if path in grown:
@@ -168,20 +207,39 @@ def _plan(
                 # records and more. (A line log at its path after rotation is new lines.)
                 replaced.append(path)
             continue
-        if skip and path in grown:
-            plan.spans[path] = (grown[path].size, ids[path].size)
-            resumed.append(path)
-            continue
+        row = grown.get(path) if skip else None
         # Up to its size now: a log written meanwhile is read on from there next time.
-        plan.spans[path] = (0, ids[path].size)
-        if path in grown:
+        begin, end = (row.size if row is not None else 0), ids[path].size
+        if row is not None:
+            resumed.append(path)
+        elif path in grown:
             whole.setdefault("'--skip-ingested' reads only what was added", []).append(path)
+        if skip:
+            held = _held_back(path, (begin, end), row, limit)
+            if held:
+                plan.held[path] = (file_identity(path, end - held), held)
+                end -= held
+            elif row is not None and row.held:
+                finished.append(path)
+        plan.spans[path] = (begin, end)
     if resumed:
         one = resumed[0]
         plan.notes.append(
             f"{len(resumed):,} file(s) grew since they were ingested into this data "
             f"directory: only what was added is read ({one} from byte "
             f"{grown[one].size:,} of {ids[one].size:,})"
+        )
+    if plan.held:
+        one, (_, held) = next(iter(plan.held.items()))
+        plan.notes.append(
+            f"{len(plan.held):,} file(s) end in a line still being written, left for the "
+            f"next load ({one}: its last {held:,} bytes); a line still unfinished and "
+            "unchanged then is read as it is"
+        )
+    if finished:
+        plan.notes.append(
+            f"{len(finished):,} file(s) still end in the unfinished line the last load "
+            f"left ({finished[0]}): read as it is"
         )
     if replaced:
         one = replaced[0]
@@ -302,7 +360,7 @@ def ingest(
                 )
             )
             ids = fingerprinting.result()
-            plan = _plan(node.store, files, ids, skip_ingested, fmt)
+            plan = _plan(node.store, files, ids, skip_ingested, fmt, max_line_bytes)
             files, notes = plan.files, plan.notes
             total = sum(
                 (end if end is not None else f.stat().st_size) - begin
@@ -354,9 +412,7 @@ def ingest(
                     # Files read to the end, their events committed: a run killed later
                     # still knows them (--skip-ingested then resumes at the next file).
                     entries = [
-                        LedgerEntry(ids[path].fingerprint, p, ids[path].size, ids[path].head)
-                        for p in done
-                        if (path := Path(p)) in ids
+                        plan.ledger_entry(path, ids[path]) for p in done if (path := Path(p)) in ids
                     ]
                     store.record_ingested(entries, now_ns())
 

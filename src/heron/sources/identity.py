@@ -13,7 +13,7 @@ from pathlib import Path
 
 from heron.sources.file import GZIP_MAGIC, detect_file_format, line_kind
 
-__all__ = ["FileIdentity", "file_fingerprint", "file_identity", "resumable"]
+__all__ = ["FileIdentity", "file_fingerprint", "file_identity", "resumable", "unfinished_tail"]
 
 #: Bytes read from each end of a file for its fingerprint.
 _FINGERPRINT_SPAN = 64 * 1024
@@ -92,8 +92,28 @@ class FileIdentity:
     head: str | None
 
 
-def file_identity(path: Path) -> FileIdentity:
-    return FileIdentity(*_identify(path, None))
+def file_identity(path: Path, length: int | None = None) -> FileIdentity:
+    """The file's identity, or that of its first ``length`` bytes."""
+    return FileIdentity(*_identify(path, length))
+
+
+def unfinished_tail(path: Path, begin: int, end: int, limit: int) -> int:
+    """The bytes after the last newline in ``[begin, end)`` of a plain file: a last line
+    still being written (0 when a newline ends the range). None is counted beyond
+    ``limit``: a line that long is a dead letter however it ends.
+    """
+    position = end
+    floor = max(begin, end - limit - 1)
+    with path.open("rb") as f:
+        while position > floor:
+            step = min(1 << 16, position - floor)
+            f.seek(position - step)
+            block = f.read(step)
+            found = block.rfind(b"\n")
+            if found >= 0:
+                return end - (position - step + found + 1)
+            position -= step
+    return end - begin if floor == begin else 0
 
 
 def resumable(path: Path, fmt: str = "auto") -> bool:

@@ -4,7 +4,9 @@ A table in the store's database; a file's row is written after the commit that s
 its last events, so a load killed later still knows it (``--skip-ingested``). A row
 also keeps the file's size and a hash of its first 64 KiB, so a log that has grown
 since (at its path, or under a rotated name) is known by its earlier rows
-(``earlier_rows``): what was read of it need not be read again.
+(``earlier_rows``): what was read of it need not be read again. A log whose last line
+was still unfinished has that line left out of its row (``held``: the bytes after
+``size`` that were left for the next load).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class IngestedFile(NamedTuple):
     first_ingested: int  # ns
     last_ingested: int  # ns
     times: int
+    held: int = 0  # bytes after ``size`` left unread: an unfinished last line
 
 
 class LedgerEntry(NamedTuple):
@@ -43,16 +46,18 @@ class LedgerEntry(NamedTuple):
     path: str
     size: int
     head: str | None  # SHA-256 of the first 64 KiB (files at least that long)
+    held: int = 0  # bytes after ``size`` left unread: an unfinished last line
 
 
 def init_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS ingested_files (fingerprint VARCHAR PRIMARY KEY, "
         "path VARCHAR, size BIGINT, first_ingested TIMESTAMP_NS, "
-        "last_ingested TIMESTAMP_NS, times INTEGER, head VARCHAR)"
+        "last_ingested TIMESTAMP_NS, times INTEGER, head VARCHAR, held BIGINT)"
     )
     # A data directory from before heads were kept: its rows still find equal files.
     con.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS head VARCHAR")
+    con.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS held BIGINT")
 
 
 def ingested_before(
@@ -63,7 +68,7 @@ def ingested_before(
         return {}
     rows = cur.execute(
         "SELECT fingerprint, path, size, epoch_ns(first_ingested), "
-        "epoch_ns(last_ingested), times FROM ingested_files "
+        "epoch_ns(last_ingested), times, coalesce(held, 0) FROM ingested_files "
         "WHERE fingerprint IN (SELECT unnest(?))",
         [list(fingerprints)],
     ).fetchall()
@@ -79,11 +84,11 @@ def earlier_rows(
         return []
     rows = cur.execute(
         "SELECT fingerprint, path, size, epoch_ns(first_ingested), "
-        "epoch_ns(last_ingested), times, head FROM ingested_files "
+        "epoch_ns(last_ingested), times, coalesce(held, 0), head FROM ingested_files "
         "WHERE path IN (SELECT unnest(?)) OR head IN (SELECT unnest(?))",
         [list(paths), list(heads)],
     ).fetchall()
-    return [(IngestedFile(*row[:6]), row[6]) for row in rows]
+    return [(IngestedFile(*row[:7]), row[7]) for row in rows]
 
 
 def record_ingested(cur: duckdb.DuckDBPyConnection, files: Sequence[LedgerEntry], at: int) -> None:
@@ -99,15 +104,17 @@ def record_ingested(cur: duckdb.DuckDBPyConnection, files: Sequence[LedgerEntry]
             "path": pa.array([e.path for e in latest.values()], pa.string()),
             "size": pa.array([e.size for e in latest.values()], pa.int64()),
             "head": pa.array([e.head for e in latest.values()], pa.string()),
+            "held": pa.array([e.held for e in latest.values()], pa.int64()),
         }
     )
     cur.register("_heron_files", table)
     try:
         cur.execute(
             "INSERT INTO ingested_files SELECT fingerprint, path, size, "
-            "make_timestamp_ns(?), make_timestamp_ns(?), 1, head FROM _heron_files "
+            "make_timestamp_ns(?), make_timestamp_ns(?), 1, head, held FROM _heron_files "
             "ON CONFLICT (fingerprint) DO UPDATE SET path = excluded.path, head = excluded.head, "
-            "last_ingested = excluded.last_ingested, times = ingested_files.times + 1",
+            "held = excluded.held, last_ingested = excluded.last_ingested, "
+            "times = ingested_files.times + 1",
             [at, at],
         )
     finally:

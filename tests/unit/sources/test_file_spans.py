@@ -11,7 +11,7 @@ from heron.errors import ConfigError
 from heron.parsers.base import ParseContext
 from heron.pipeline import transform
 from heron.sources.file import read_file
-from heron.sources.identity import file_fingerprint, file_identity, resumable
+from heron.sources.identity import file_fingerprint, file_identity, resumable, unfinished_tail
 
 
 def _lines(path: Path, n: int) -> list[str]:
@@ -106,3 +106,19 @@ def test_a_gzip_file_is_known_by_what_it_holds(tmp_path: Path, size: int) -> Non
     broken.write_bytes(packed.read_bytes()[:40])
     with pytest.raises(OSError):
         file_identity(broken)
+
+
+@pytest.mark.parametrize("tail", [0, 1, 30, 70_000, 200_000])
+def test_the_unfinished_last_line_of_a_span(tmp_path: Path, tail: int) -> None:
+    # Lines of a file well over the 64 KiB read back at a time, then ``tail`` bytes
+    # without a newline.
+    path = tmp_path / "app.log"
+    body = b"".join(b"line %d\n" % i for i in range(20_000))
+    path.write_bytes(body + b"y" * tail)
+    end = len(body) + tail
+    assert unfinished_tail(path, 0, end, 1 << 20) == tail
+    # What lies before the span is not looked at: a span of the unfinished line alone.
+    assert unfinished_tail(path, len(body), end, 1 << 20) == tail
+    assert unfinished_tail(path, 0, len(body), 1 << 20) == 0  # up to a newline
+    # Longer than a line may be: a dead letter however it ends, so nothing is held.
+    assert unfinished_tail(path, 0, end, 100) == (tail if tail <= 100 else 0)

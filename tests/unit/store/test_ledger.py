@@ -10,7 +10,9 @@ from heron.store.duckdb import DuckDBStore
 from heron.store.ledger import LedgerEntry
 
 
-def test_a_ledger_from_before_heads_were_kept_gains_them(tmp_path: Path) -> None:
+def test_a_ledger_from_before_heads_were_kept_gains_them_and_held_lines(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "data"
     DuckDBStore(data).close()
     with duckdb.connect(str(data / "heron.duckdb")) as con:
@@ -27,7 +29,8 @@ def test_a_ledger_from_before_heads_were_kept_gains_them(tmp_path: Path) -> None
     store = DuckDBStore(data)
     try:
         assert set(store.ingested_before(["old"])) == {"old"}
-        store.record_ingested([LedgerEntry("new", "/var/log/b.log", 20, "h" * 64)], 2)
+        assert store.ingested_before(["old"])["old"].held == 0
+        store.record_ingested([LedgerEntry("new", "/var/log/b.log", 20, "h" * 64, 7)], 2)
         store.record_ingested([LedgerEntry("old", "/var/log/a.log", 10, "g" * 64)], 3)
         found = {
             (row.fingerprint, head)
@@ -35,5 +38,9 @@ def test_a_ledger_from_before_heads_were_kept_gains_them(tmp_path: Path) -> None
         }
         assert found == {("old", "g" * 64), ("new", "h" * 64)}
         assert store.ingested_before(["old"])["old"].times == 2
+        assert store.ingested_before(["new"])["new"].held == 7
+        # A later load of the same bytes that read the held line too: nothing held now.
+        store.record_ingested([LedgerEntry("new", "/var/log/b.log", 20, "h" * 64)], 4)
+        assert store.ingested_before(["new"])["new"].held == 0
     finally:
         store.close()
