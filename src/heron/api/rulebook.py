@@ -31,6 +31,7 @@ from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.engine import DetectionEngine, correlation_rules
 from heron.detect.rulestate import (
     disabled_rule_ids,
+    rule_placeholders,
     rules_state_path,
     upload_dir,
     uploaded_rule_files,
@@ -105,7 +106,9 @@ class RuleBook:
 
     def _load(self) -> LoadedRules:
         paths: list[Path] = [*self.base_paths, *uploaded_rule_files(self.data_dir)]
-        return load_rules(paths, default_cache_dir(self.data_dir))
+        return load_rules(
+            paths, default_cache_dir(self.data_dir), placeholders=rule_placeholders(self.data_dir)
+        )
 
     def loaded(self) -> LoadedRules:
         with self._lock:
@@ -176,7 +179,7 @@ class RuleBook:
                 f".yaml, without folders: {filename[:100]!r}"
             )
         target = self.upload_dir / filename
-        entry = compile_file(data, filename)
+        entry = compile_file(data, filename, rule_placeholders(self.data_dir))
         if entry.errors:
             problems = [{"rule_id": e.rule_id, "reason": e.reason} for e in entry.errors]
             raise RuleUploadError(f"{filename}: {entry.errors[0].reason}", problems)

@@ -14,6 +14,7 @@ import click
 
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.rules_backtest import rules_backtest
+from heron.cli.rules_placeholders import placeholders
 from heron.cli.rules_test import rules_test
 
 __all__ = ["rules"]
@@ -34,7 +35,7 @@ _no_cache_option = click.option(
 
 @click.group()
 def rules() -> None:
-    """Sigma detection rules: lint, list, test, backtest."""
+    """Sigma detection rules: lint, list, test, backtest; placeholder values."""
 
 
 @rules.command("lint")
@@ -56,9 +57,12 @@ def lint(
     import orjson
 
     from heron.detect.engine import engine_from_loaded
+    from heron.detect.rulestate import rule_placeholders
     from heron.detect.sigma.load import load_rules
 
-    loaded = load_rules(list(paths), _cache_dir(data_dir, no_cache))
+    loaded = load_rules(
+        list(paths), _cache_dir(data_dir, no_cache), placeholders=rule_placeholders(data_dir)
+    )
     # Building the whole detection stage also checks what the correlation engine can run.
     _, errors = engine_from_loaded(loaded)
     warnings = loaded.warnings
@@ -147,6 +151,7 @@ def list_rules(
 ) -> None:
     """List loaded rules: id, title, level, status, log source, tags, file."""
     from heron.cli.output import emit_rows
+    from heron.detect.rulestate import rule_placeholders
     from heron.detect.sigma.engine import SigmaEngine
 
     if rule_paths:
@@ -155,7 +160,9 @@ def list_rules(
         from heron.rules import builtin_rule_paths
 
         paths = builtin_rule_paths()
-    engine = SigmaEngine.from_paths(paths, _cache_dir(data_dir, no_cache))
+    engine = SigmaEngine.from_paths(
+        paths, _cache_dir(data_dir, no_cache), placeholders=rule_placeholders(data_dir)
+    )
     rows = _rule_rows(engine)
     if output_format == "json":
         emit_rows(rows, "json")
@@ -168,3 +175,4 @@ def list_rules(
 
 rules.add_command(rules_test)
 rules.add_command(rules_backtest)
+rules.add_command(placeholders)

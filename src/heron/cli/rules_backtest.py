@@ -46,6 +46,7 @@ def rules_backtest(
     """
     # Imported here: ``heron --help`` must not pay for the Sigma machinery.
     from heron.alerts.store import AlertStore
+    from heron.detect.rulestate import rule_placeholders
     from heron.detect.sigma.cache import default_cache_dir
     from heron.errors import HeronError
     from heron.rules.backtest import backtest
@@ -66,6 +67,7 @@ def rules_backtest(
                 start=start,
                 end=end,
                 cache_dir=default_cache_dir(data_dir) if alert else None,
+                placeholders=rule_placeholders(data_dir),
             )
             stored = AlertStore(store).add(result.detections) if alert else None
     except HeronError as exc:

@@ -15,6 +15,7 @@ from heron.detect.base import Detection, Detector
 from heron.detect.correlate.engine import DEFAULT_LATENESS_NS, CorrelationEngine
 from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.correlate.state import CorrelationStateFile
+from heron.detect.rulestate import rule_placeholders
 from heron.detect.sigma.cache import default_cache_dir
 from heron.detect.sigma.engine import SigmaEngine
 from heron.detect.sigma.fieldmap import entities_of
@@ -199,7 +200,7 @@ def build_detection_engine(
     """
     paths = list(rule_paths) if rule_paths is not None else _builtin_paths()
     cache = default_cache_dir(data_dir) if data_dir is not None else None
-    loaded = load_rules(paths, cache)
+    loaded = load_rules(paths, cache, placeholders=rule_placeholders(data_dir))
     engine, errors = engine_from_loaded(
         loaded,
         state_file=CorrelationStateFile.in_data_dir(data_dir) if persist and data_dir else None,

@@ -1,4 +1,5 @@
-"""Rule choices kept in a data directory: uploaded Sigma files and disabled rule ids.
+"""Rule choices kept in a data directory: uploaded Sigma files, disabled rule ids, and
+the values of the placeholders that rules expand (``%name%`` with ``|expand``).
 
 The API writes them (``heron.api.rulebook``); every way of opening a node reads them
 (``heron.runtime.open_node`` and the worker processes), so ``heron ingest`` detects
@@ -7,6 +8,8 @@ with the same rules as the ``heron serve`` an analyst changed them on.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,11 +19,17 @@ from heron.errors import ConfigError
 
 __all__ = [
     "disabled_rule_ids",
+    "placeholders_path",
     "rule_paths_with_uploads",
+    "rule_placeholders",
     "rules_state_path",
+    "set_rule_placeholder",
     "upload_dir",
     "uploaded_rule_files",
 ]
+
+#: A placeholder's name as rules write it between percent signs.
+_PLACEHOLDER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 
 def upload_dir(data_dir: Path) -> Path:
@@ -62,3 +71,46 @@ def rule_paths_with_uploads(
     from heron.rules import builtin_rule_paths
 
     return [*(base if base is not None else builtin_rule_paths()), *uploads]
+
+
+def placeholders_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "state" / "placeholders.json"
+
+
+def rule_placeholders(data_dir: Path | str | None) -> dict[str, list[str]]:
+    """Placeholder name → the values ``|expand`` puts in its place (``heron rules
+    placeholders``); raises ``ConfigError`` when the file is damaged."""
+    if data_dir is None:
+        return {}
+    path = placeholders_path(Path(data_dir))
+    try:
+        raw = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: damaged ({exc})") from None
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in raw.values()
+    ):
+        raise ConfigError(f"{path}: damaged (not a map of names to lists of texts)")
+    return {str(k): list(v) for k, v in raw.items()}
+
+
+def set_rule_placeholder(data_dir: Path | str, name: str, values: Sequence[str] | None) -> None:
+    """Give a placeholder its values, or none (``values`` None): rules expanding it then
+    fail to load until it has some again."""
+    if not _PLACEHOLDER_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a placeholder name (letters, digits, '_', '.', '-'; "
+            "without the percent signs)"
+        )
+    current = rule_placeholders(data_dir)
+    if values is None:
+        current.pop(name, None)
+    else:
+        current[name] = list(values)
+    path = placeholders_path(Path(data_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps(dict(sorted(current.items())), option=orjson.OPT_INDENT_2))
+    os.replace(tmp, path)

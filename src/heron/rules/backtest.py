@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,10 +131,12 @@ def backtest(
     start: int | None = None,
     end: int | None = None,
     cache_dir: Path | None = None,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
 ) -> BacktestResult:
-    """Run the rules under ``rule_paths`` over stored events in ``[start, end)``."""
+    """Run the rules under ``rule_paths`` over stored events in ``[start, end)``;
+    ``placeholders``: the values ``|expand`` puts in (``heron rules placeholders``)."""
     began = time.perf_counter()
-    loaded = load_rules(rule_paths, cache_dir)
+    loaded = load_rules(rule_paths, cache_dir, placeholders=placeholders)
     corr_rules, corr_errors = correlation_rules(loaded.correlations)
     result = BacktestResult(errors=[*loaded.errors, *corr_errors])
     result.rules = len(loaded.rules) + len(corr_rules)

@@ -27,12 +27,17 @@ def _loaded_rules(request: Request) -> list[dict[str, Any]]:
     node = state.node
     engine = getattr(node.detector, "detectors", None)
     if engine is None:
+        from heron.detect.rulestate import rule_placeholders
         from heron.detect.sigma.cache import default_cache_dir
         from heron.detect.sigma.engine import SigmaEngine
         from heron.rules import builtin_rule_paths
 
         paths = list(node.rule_paths) if node.rule_paths else builtin_rule_paths()
-        engine = SigmaEngine.from_paths(paths, default_cache_dir(node.data_dir))
+        engine = SigmaEngine.from_paths(
+            paths,
+            default_cache_dir(node.data_dir),
+            placeholders=rule_placeholders(node.data_dir),
+        )
     rows = [
         {
             "id": r.id,

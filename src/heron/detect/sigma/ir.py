@@ -41,7 +41,7 @@ __all__ = [
 
 #: Bump when the compiled form or its meaning changes: cached rules of another
 #: version are compiled again.
-COMPILER_VERSION = "sigma-ir-5"
+COMPILER_VERSION = "sigma-ir-6"
 
 
 class _Positional:

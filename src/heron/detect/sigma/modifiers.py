@@ -120,8 +120,8 @@ def _expand_placeholders(
     if missing:
         names = ", ".join(f"%{name}%" for name in missing)
         raise ValueCompileError(
-            f"placeholder {names} has no values: the expand modifier needs them defined "
-            "(SigmaEngine placeholders= / rules configuration)"
+            f"placeholder {names} has no values: the expand modifier needs them (set "
+            f"them with 'heron rules placeholders set {missing[0]} VALUE…')"
         )
 
     def callback(p: Placeholder) -> Iterator[str | SpecialChars | Placeholder | SigmaString]:
