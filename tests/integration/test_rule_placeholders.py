@@ -104,3 +104,32 @@ def test_placeholder_names_and_a_damaged_file_are_refused(tmp_path: Path) -> Non
         rule_placeholders(tmp_path)
     proc = heron("rules", "placeholders", "list", data_dir=tmp_path)
     assert proc.returncode != 0 and "damaged" in proc.stderr
+
+
+def test_a_rule_switched_off_no_longer_stops_the_load(
+    tmp_path: Path, rules: Path, data_dir: Path
+) -> None:
+    (rules / "other.yml").write_text(
+        WATCHED.replace(RULE_ID, "55555555-5555-5555-5555-555555555555")
+        .replace("user.name|expand: '%watched_users%'", "user.name: root")
+        .replace("For A Watched Account", "For Root")
+    )
+    ingest = ["ingest", "--year", "2026", "--rules", str(rules), str(_log(tmp_path, "a.log"))]
+    assert heron(*ingest, data_dir=data_dir).returncode != 0
+    switch = ["--rules", str(rules), "--actor", "dana"]
+    proc = heron("rules", "disable", "no-such-id", RULE_ID, *switch, data_dir=data_dir)
+    assert proc.returncode != 0 and "no rule with id 'no-such-id'" in proc.stderr
+    proc = heron("rules", "disable", RULE_ID, *switch, data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    # The rest of the set loads and detects; the rule that cannot load is not missed.
+    assert heron(*ingest, data_dir=data_dir).returncode == 0
+    proc = heron("alerts", "--format", "json", data_dir=data_dir)
+    assert {json.loads(line)["rule.name"] for line in proc.stdout.splitlines()} == {
+        "Logon Failure For Root"
+    }
+    trail = heron("audit", "list", "--format", "json", data_dir=data_dir).stdout
+    assert [
+        (e["actor"], e["action"], e["target"]) for e in map(json.loads, trail.splitlines())
+    ] == [("dana", "rule.disable", RULE_ID)]
+    assert heron("rules", "enable", RULE_ID, *switch, data_dir=data_dir).returncode == 0
+    assert heron(*ingest, data_dir=data_dir).returncode != 0

@@ -157,7 +157,13 @@ class RuleBook:
         }
 
     def _ids(self, loaded: LoadedRules) -> set[str]:
-        return {r.id for r in loaded.rules} | {c.id for c in loaded.correlations}
+        # A rule that fails to load can be switched off too: the rest then loads.
+        failed = {e.rule_id for e in loaded.errors if e.rule_id}
+        return {r.id for r in loaded.rules} | {c.id for c in loaded.correlations} | failed
+
+    def known_ids(self) -> set[str]:
+        """Ids that can be switched: rules and correlations, loaded or failing to load."""
+        return self._ids(self.loaded())
 
     def set_enabled(self, rule_id: str, enabled: bool) -> dict[str, Any]:
         loaded = self.loaded()

@@ -6,12 +6,14 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from heron.errors import HeronError
-from heron.store.duckdb import DuckDBStore
+
+if TYPE_CHECKING:
+    from heron.store.duckdb import DuckDBStore
 
 __all__ = ["actor_option", "audit", "default_actor", "open_store"]
 
@@ -58,6 +60,9 @@ def _given_above(data_dir: str) -> str:
 @contextmanager
 def open_store(data_dir: str, *, write: bool) -> Iterator[DuckDBStore]:
     """The data directory's store, read-only unless ``write``; errors as click errors."""
+    # Imported here: `heron rules disable` shares the actor and the audit, not the store.
+    from heron.store.duckdb import DuckDBStore
+
     data_dir = _given_above(data_dir)
     if not Path(data_dir).exists():
         raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")

@@ -15,6 +15,7 @@ import click
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.rules_backtest import rules_backtest
 from heron.cli.rules_placeholders import placeholders
+from heron.cli.rules_switch import disable, enable
 from heron.cli.rules_test import rules_test
 
 __all__ = ["rules"]
@@ -35,7 +36,8 @@ _no_cache_option = click.option(
 
 @click.group()
 def rules() -> None:
-    """Sigma detection rules: lint, list, test, backtest; placeholder values."""
+    """Sigma detection rules: lint, list, test, backtest; placeholder values; switching
+    rules off and on."""
 
 
 @rules.command("lint")
@@ -176,3 +178,5 @@ def list_rules(
 rules.add_command(rules_test)
 rules.add_command(rules_backtest)
 rules.add_command(placeholders)
+rules.add_command(disable)
+rules.add_command(enable)

@@ -15,7 +15,7 @@ from heron.detect.base import Detection, Detector
 from heron.detect.correlate.engine import DEFAULT_LATENESS_NS, CorrelationEngine
 from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.correlate.state import CorrelationStateFile
-from heron.detect.rulestate import rule_placeholders
+from heron.detect.rulestate import disabled_rule_ids, rule_placeholders
 from heron.detect.sigma.cache import default_cache_dir
 from heron.detect.sigma.engine import SigmaEngine
 from heron.detect.sigma.fieldmap import entities_of
@@ -196,7 +196,8 @@ def build_detection_engine(
     """The engine for these rule files (None: the built-in pack), state under ``data_dir``.
 
     Raises ``ConfigError`` when a rule cannot be loaded: detection must not start with
-    part of its rules silently missing.
+    part of its rules silently missing. A rule switched off in ``data_dir`` (``heron
+    rules disable``, the API) is not missed: its errors do not count.
     """
     paths = list(rule_paths) if rule_paths is not None else _builtin_paths()
     cache = default_cache_dir(data_dir) if data_dir is not None else None
@@ -206,6 +207,8 @@ def build_detection_engine(
         state_file=CorrelationStateFile.in_data_dir(data_dir) if persist and data_dir else None,
         lateness_ns=lateness_ns,
     )
+    disabled = disabled_rule_ids(data_dir) if data_dir is not None else frozenset()
+    errors = [e for e in errors if e.rule_id not in disabled]
     if errors:
         shown = "; ".join(f"{e.path} [{e.rule_id or '-'}]: {e.reason}" for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
