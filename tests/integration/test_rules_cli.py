@@ -84,12 +84,22 @@ def test_list_formats(tmp_path: Path) -> None:
     assert row["level"] == "high"
     assert row["logsource.category"] == "process_creation"
     assert row["tags"] == ["attack.t1033"]
+    assert row["enabled"] is True
     as_csv = CliRunner().invoke(main, [*base, "--format", "csv"])
-    assert as_csv.output.splitlines()[0] == "id,title,level,status,logsource,tags,filename"
+    assert as_csv.output.splitlines()[0] == "id,title,level,status,logsource,tags,filename,enabled"
     table = CliRunner().invoke(main, base)
     assert "Whoami" in table.output
     # The second run reads the cache the first one wrote.
     assert any((tmp_path / "d" / "cache" / "rules").rglob("*.pickle"))
+    # Switched off, and a rule uploaded through the API: listed as the node runs them.
+    off = CliRunner().invoke(main, ["rules", "disable", GOOD_ID, *base[2:]])
+    assert off.exit_code == 0, off.output
+    uploads = tmp_path / "d" / "rules"
+    uploads.mkdir()
+    (uploads / "uploaded.yml").write_text(BAD_MODIFIER.replace("Image|nope", "Image"))
+    as_json = CliRunner().invoke(main, [*base, "--format", "json"])
+    found = {r["id"]: r["enabled"] for r in map(orjson.loads, as_json.output.splitlines())}
+    assert found == {GOOD_ID: False, "33333333-3333-3333-3333-333333333333": True}
 
 
 def test_lint_reports_correlations_the_engine_cannot_run(tmp_path: Path) -> None:

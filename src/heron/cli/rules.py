@@ -20,7 +20,7 @@ from heron.cli.rules_test import rules_test
 
 __all__ = ["rules"]
 
-_LIST_COLUMNS = ["id", "title", "level", "status", "logsource", "tags", "filename"]
+_LIST_COLUMNS = ["id", "title", "level", "status", "logsource", "tags", "filename", "enabled"]
 
 
 def _cache_dir(data_dir: str, no_cache: bool) -> Path | None:
@@ -91,7 +91,7 @@ def lint(
         sys.exit(1)
 
 
-def _rule_rows(engine: Any) -> list[dict[str, Any]]:
+def _rule_rows(engine: Any, disabled: frozenset[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for rule in engine.rules:
         rows.append(
@@ -114,6 +114,7 @@ def _rule_rows(engine: Any) -> list[dict[str, Any]]:
                 "fields": list(rule.fields),
                 "alerts": rule.output,
                 "filename": rule.filename,
+                "enabled": rule.id not in disabled,
             }
         )
     for corr in engine.correlations:
@@ -132,6 +133,7 @@ def _rule_rows(engine: Any) -> list[dict[str, Any]]:
                 "timespan": corr.timespan,
                 "alerts": True,
                 "filename": corr.filename,
+                "enabled": corr.id not in disabled,
             }
         )
     return rows
@@ -151,21 +153,28 @@ def _rule_rows(engine: Any) -> list[dict[str, Any]]:
 def list_rules(
     rule_paths: tuple[Path, ...], output_format: str, no_cache: bool, data_dir: str
 ) -> None:
-    """List loaded rules: id, title, level, status, log source, tags, file."""
+    """List loaded rules: id, title, level, status, log source, tags, file, whether
+    enabled. The rules uploaded through the API are listed too, as the node runs them."""
     from heron.cli.output import emit_rows
-    from heron.detect.rulestate import rule_placeholders
-    from heron.detect.sigma.engine import SigmaEngine
-
-    if rule_paths:
-        paths: list[Path] = list(rule_paths)
-    else:
-        from heron.rules import builtin_rule_paths
-
-        paths = builtin_rule_paths()
-    engine = SigmaEngine.from_paths(
-        paths, _cache_dir(data_dir, no_cache), placeholders=rule_placeholders(data_dir)
+    from heron.detect.rulestate import (
+        disabled_rule_ids,
+        rule_paths_with_uploads,
+        rule_placeholders,
     )
-    rows = _rule_rows(engine)
+    from heron.detect.sigma.engine import SigmaEngine
+    from heron.errors import HeronError
+    from heron.rules import builtin_rule_paths
+
+    try:
+        paths = rule_paths_with_uploads(list(rule_paths) or None, Path(data_dir))
+        engine = SigmaEngine.from_paths(
+            paths or builtin_rule_paths(),
+            _cache_dir(data_dir, no_cache),
+            placeholders=rule_placeholders(data_dir),
+        )
+        rows = _rule_rows(engine, disabled_rule_ids(Path(data_dir)))
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
     if output_format == "json":
         emit_rows(rows, "json")
     else:
