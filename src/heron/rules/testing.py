@@ -12,6 +12,8 @@ A test file holds one test per YAML document::
         count: 1                         # detections of that rule
       - rule: failed_logon_burst
         events: [0, 1, 2, 3, 4, 5]       # indexes of the events its detections name
+    placeholders:                        # values for rules that expand %name% (optional)
+      admins: [root, "svc_*"]
 
 Time is event time only: events are replayed in ``@timestamp`` order and every window
 is closed at the end, so correlations work on old data exactly as they would live.
@@ -69,6 +71,8 @@ class RuleTest:
     events: list[Event]
     expect: list[Expectation]
     normalize: bool = True
+    #: Values of the %name% placeholders the rules expand (``heron rules placeholders``).
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -206,9 +210,20 @@ def load_test_file(path: Path) -> list[RuleTest]:
                 events=events,
                 expect=_expectations(doc.get("expect"), where),
                 normalize=bool(doc.get("normalize", True)),
+                placeholders=_placeholders(doc.get("placeholders"), where),
             )
         )
     return tests
+
+
+def _placeholders(raw: Any, where: str) -> dict[str, list[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(v, list) and all(isinstance(x, str | int) for x in v) for v in raw.values()
+    ):
+        raise RuleTestError(f"{where}: 'placeholders' maps names to lists of values")
+    return {str(name): [str(x) for x in values] for name, values in raw.items()}
 
 
 def find_test_files(paths: Sequence[Path]) -> Iterator[Path]:
@@ -239,7 +254,7 @@ def replay(
 
     Rules that raise no alert of their own are included, so each step can be checked.
     """
-    loaded = load_rules(test.rule_paths, cache_dir)
+    loaded = load_rules(test.rule_paths, cache_dir, placeholders=test.placeholders)
     engine, errors = engine_from_loaded(loaded, lateness_ns=0)
     if errors:
         shown = "; ".join(f"{e.path} [{e.rule_id or '-'}]: {e.reason}" for e in errors[:3])

@@ -147,3 +147,32 @@ def test_a_rule_pack_folder_runs_its_tests_and_skips_its_rules(tmp_path: Path) -
     result = CliRunner().invoke(rules_test, [str(pack)])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output and " passed, 0 failed" in result.output
+
+
+def test_a_test_gives_the_values_its_rules_expand(tmp_path: Path) -> None:
+    (tmp_path / "watched.yml").write_text(
+        "title: Watched account\nid: 9a0e4c43-58d4-4fd4-8a0c-9f55e2fa0d03\n"
+        "logsource: {product: windows, service: security}\n"
+        "detection:\n  selection:\n    EventID: 4625\n"
+        "    TargetUserName|expand: '%watched%'\n  condition: selection\n"
+    )
+    body = """
+name: watched
+rule: watched.yml
+placeholders:
+  watched: [admin, "svc_*"]
+events:
+  - {EventID: 4625, Channel: Security, TargetUserName: svc_backup}
+  - {EventID: 4625, Channel: Security, TargetUserName: alice}
+expect:
+  - {rule: Watched account, events: [0]}
+"""
+    (tmp_path / "case.yml").write_text(body)
+    (test,) = load_test_file(tmp_path / "case.yml")
+    assert run_rule_test(test).passed
+    # Without them the rule cannot load, and the test says so instead of passing.
+    (tmp_path / "bare.yml").write_text(
+        body.replace('placeholders:\n  watched: [admin, "svc_*"]\n', "")
+    )
+    result = CliRunner().invoke(rules_test, [str(tmp_path / "bare.yml")])
+    assert result.exit_code == 1 and "%watched% has no values" in result.output
