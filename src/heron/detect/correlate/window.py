@@ -224,10 +224,11 @@ class CorrelationWindow:
             state = self.groups.get(group)
             if state is None:
                 state = self.groups[group] = GroupState()
+                self.changes.create(group)
             else:
                 self.groups.move_to_end(group)
+                self.changes.touch(group)
             state.last = max(state.last, contribution.ts)
-            self.changes.touch(group)
             firings.extend(self._apply(group, state, contribution))
         return firings
 
@@ -380,6 +381,10 @@ class WindowChanges:
 
     dirty: set[GroupKey] = field(default_factory=set)
     removed: set[GroupKey] = field(default_factory=set)
+    #: Groups made since the last save that the saved state does not hold: one that
+    #: goes again before the next save is nothing to delete there. (A bulk load's
+    #: final flush makes and prunes about a hundred thousand such groups.)
+    created: set[GroupKey] = field(default_factory=set)
     new_pending: list[tuple[GroupKey, Contribution]] = field(default_factory=list)
     #: Pending matches older than this were applied (saved ones can go).
     processed_below: int | None = None
@@ -394,15 +399,25 @@ class WindowChanges:
             self.dirty.add(group)
             self.removed.discard(group)
 
+    def create(self, group: GroupKey) -> None:
+        """A group made in memory; saved before only if its removal is still pending."""
+        if not self.rewrite and group not in self.removed:
+            self.created.add(group)
+        self.touch(group)
+
     def remove(self, group: GroupKey) -> None:
         if self.rewrite:
             return
-        self.removed.add(group)
         self.dirty.discard(group)
+        if group in self.created:
+            self.created.discard(group)
+            return
+        self.removed.add(group)
         if len(self.removed) > MAX_TRACKED_REMOVALS:
             self.rewrite = True
             self.removed.clear()
             self.dirty.clear()
+            self.created.clear()
 
     def __bool__(self) -> bool:
         return bool(

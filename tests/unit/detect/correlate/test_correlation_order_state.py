@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from corr_helpers import T0, Match, S, rule, run, summary
 
@@ -258,3 +259,47 @@ def test_saves_keep_one_row_per_live_group(tmp_path: Path) -> None:
     assert saved == live
     # The newest match waits (lateness 0: a match at the watermark may still have peers).
     assert pending == sum(len(w.pending) for w in engine.windows.values()) > 0
+
+
+def test_a_group_made_and_gone_between_two_saves_is_nothing_to_delete() -> None:
+    changes = window.WindowChanges()
+    changes.create(("10.0.0.1",))
+    changes.remove(("10.0.0.1",))
+    assert not changes.removed and not changes.dirty
+    # A group the saved state holds (not made since the save) is deleted there ...
+    changes.remove(("10.0.0.2",))
+    assert changes.removed == {("10.0.0.2",)}
+    # ... also when it was made again, and went again, before the next save.
+    changes.create(("10.0.0.2",))
+    assert changes.dirty == {("10.0.0.2",)} and not changes.removed
+    changes.remove(("10.0.0.2",))
+    assert changes.removed == {("10.0.0.2",)} and not changes.dirty
+
+
+@pytest.mark.parametrize("saved_first", [False, True])
+def test_a_held_flush_saves_exactly_the_live_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved_first: bool
+) -> None:
+    # Pruning every few merged matches makes groups go and come back within the flush:
+    # the saved rows must still be the groups alive after it, those saved before included.
+    monkeypatch.setattr(window, "MERGE_STEP", 7)
+    matches = stream(5)
+    state = CorrelationStateFile.in_data_dir(tmp_path)
+    engine = CorrelationEngine(rules(), lateness_ns=LATENESS, state_file=state)
+    if saved_first:  # groups in the saved state before the held load
+        first, matches = matches[:60], matches[60:]
+        engine.detect([m.event for m in first], [m.detection for m in first])
+        engine.flush()
+    engine.hold, engine.hold_limit = True, 50
+    for batch in _files_one_after_another(matches):
+        engine.detect([m.event for m in batch], [m.detection for m in batch])
+    engine.flush()
+    state.close()
+    with sqlite3.connect(state.path) as db:
+        saved = set(db.execute("SELECT corr, grp FROM groups").fetchall())
+    live = {
+        (rid, orjson.dumps(list(group)).decode())
+        for rid, w in engine.windows.items()
+        for group in w.groups
+    }
+    assert saved == live and live
