@@ -335,7 +335,13 @@ def ingest(
     # the load, and what ends it (held correlations, old days to Parquet, the close).
     started = time.perf_counter()
     from heron.gctune import tune_for_bulk
-    from heron.runtime import WorkerPool, input_weight, open_node, worker_count
+    from heron.runtime import (
+        WorkerPool,
+        input_weight,
+        open_node,
+        start_fork_server,
+        worker_count,
+    )
 
     err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
@@ -347,6 +353,8 @@ def ingest(
                 names[spool] = STDIN
                 paths = tuple(spool if p == Path(STDIN) else p for p in paths)
             files = list(iter_files(list(paths), include))
+            if worker_count(input_weight(files), workers):
+                start_fork_server()  # its imports run beside the node's opening
             # Fingerprints are file reads and hashing, outside the GIL: taken while the
             # node opens (rule loading is Python), they cost the command next to nothing.
             hasher = stack.enter_context(ThreadPoolExecutor(1, "heron-fingerprint"))
