@@ -99,8 +99,8 @@ def file_identity(path: Path, length: int | None = None) -> FileIdentity:
 
 def unfinished_tail(path: Path, begin: int, end: int, limit: int) -> int:
     """The bytes after the last newline in ``[begin, end)`` of a plain file: a last line
-    still being written (0 when a newline ends the range). None is counted beyond
-    ``limit``: a line that long is a dead letter however it ends.
+    still being written (0 when a newline ends the range). A tail longer than ``limit``
+    counts as none: a line that long is a dead letter however it ends.
     """
     position = end
     floor = max(begin, end - limit - 1)
