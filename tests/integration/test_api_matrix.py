@@ -73,6 +73,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/rules/{rule_id}/enable"): Entry("admin", path="/api/rules/nosuch/enable"),
     ("POST", "/api/rules/{rule_id}/disable"): Entry("admin", path="/api/rules/nosuch/disable"),
     ("POST", "/api/rules"): Entry("admin", files={"file": ("matrix.yml", RULE, "text/yaml")}),
+    ("GET", "/api/rules/placeholders"): Entry("read"),
+    ("PUT", "/api/rules/placeholders/{name}"): Entry(
+        "admin", path="/api/rules/placeholders/matrix", json={"values": ["x"]}
+    ),
+    ("DELETE", "/api/rules/placeholders/{name}"): Entry(
+        "admin", path="/api/rules/placeholders/nosuch"
+    ),
     ("GET", "/api/searches"): Entry("read"),
     ("POST", "/api/searches"): Entry("analyst", json={"name": "s1", "query": "events | take 1"}),
     ("DELETE", "/api/searches/{name}"): Entry("analyst", path="/api/searches/nosuch"),

@@ -279,6 +279,42 @@ def test_an_uploaded_correlation_runs_from_the_next_batch(tmp_path: Path) -> Non
         assert "API canary twice" in titles
 
 
+def test_placeholder_values_apply_to_the_running_engine(tmp_path: Path) -> None:
+    expanding = CANARY_RULE.replace(b"{canary: live-reload}", b"{canary|expand: '%canaries%'}")
+    with api_server(tmp_path, detect=True) as server:
+        admin = server.client("admin")
+        engine = server.node.detector
+        event = {"event.module": "apitest", "canary": "blue", "@timestamp": 1, "event.id": "x"}
+        refused = admin.post("/api/rules", files={"file": ("canary.yml", expanding, "text/yaml")})
+        assert refused.status_code == 422 and "%canaries% has no values" in refused.text
+        put = admin.put("/api/rules/placeholders/canaries", json={"values": ["red", "blu*"]})
+        assert put.status_code == 200 and put.json() == {
+            "name": "canaries",
+            "values": ["red", "blu*"],
+            "live": True,
+        }
+        loaded = admin.post("/api/rules", files={"file": ("canary.yml", expanding, "text/yaml")})
+        assert loaded.status_code == 201, loaded.text
+        assert [d.rule_name for d in engine.detect([event])] == ["API canary"]
+        admin.put("/api/rules/placeholders/canaries", json={"values": ["red"]})
+        assert engine.detect([event]) == []  # the running engine expands the new values
+        listed = server.client("analyst").get("/api/rules/placeholders").json()
+        assert listed == {"placeholders": {"canaries": ["red"]}}
+        # An enabled rule expands it: removing it would keep the next start from loading.
+        gone = admin.delete("/api/rules/placeholders/canaries")
+        assert gone.status_code == 409 and "7c4b0a52" in gone.text
+        assert admin.get("/api/rules/placeholders").json()["placeholders"] == {"canaries": ["red"]}
+        admin.post("/api/rules/7c4b0a52-1111-4222-8333-444455556666/disable")
+        assert admin.delete("/api/rules/placeholders/canaries").status_code == 200
+        assert admin.delete("/api/rules/placeholders/canaries").status_code == 404
+        bad = admin.put("/api/rules/placeholders/%25x%25", json={"values": ["y"]})
+        assert bad.status_code == 400
+        assert admin.put("/api/rules/placeholders/x", json={"values": []}).status_code == 422
+        actions = [r.action for r in AuditLog(tmp_path).records()]
+        assert actions.count("rule.placeholder.set") == 2
+        assert actions.count("rule.placeholder.unset") == 1
+
+
 def test_rule_file_names_cannot_traverse(tmp_path: Path) -> None:
     with api_server(tmp_path) as server:
         admin = server.client("admin")

@@ -1,11 +1,11 @@
-"""Rules: list, enable, disable, upload a Sigma file."""
+"""Rules: list, enable, disable, upload a Sigma file; the values rules expand."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from heron.api.access import audit, needs
 from heron.api.errors import ApiError
@@ -24,6 +24,22 @@ class RuleList(BaseModel):
 class RuleState(BaseModel):
     id: str
     enabled: bool
+    live: bool
+
+
+class Placeholders(BaseModel):
+    placeholders: dict[str, list[str]]
+
+
+class PlaceholderValues(BaseModel):
+    values: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
+        min_length=1, max_length=10_000
+    )
+
+
+class PlaceholderState(BaseModel):
+    name: str
+    values: list[str]
     live: bool
 
 
@@ -96,4 +112,48 @@ def upload_rule(request: Request, file: Annotated[UploadFile, File()]) -> dict[s
         audit(request, "rule.upload", name[:100], {"ok": False, "error": str(exc)[:500]})
         raise _fail(exc) from None
     audit(request, "rule.upload", name, {"ok": True, "rules": found["rules"]})
+    return found
+
+
+@router.get(
+    "/rules/placeholders",
+    response_model=Placeholders,
+    summary="Values of the %name% placeholders rules expand",
+    **needs("read"),
+)
+def list_placeholders(request: Request) -> dict[str, Any]:
+    try:
+        return {"placeholders": _book(request).placeholders()}
+    except RuleBookError as exc:
+        raise _fail(exc) from None
+
+
+@router.put(
+    "/rules/placeholders/{name}",
+    response_model=PlaceholderState,
+    summary="Set a placeholder's values (detection uses them at once)",
+    responses={409: {"description": "A rule that loads now would not load with them"}},
+    **needs("admin"),
+)
+def set_placeholder(name: str, body: PlaceholderValues, request: Request) -> dict[str, Any]:
+    try:
+        found = _book(request).set_placeholder(name, list(body.values))
+    except RuleBookError as exc:
+        raise _fail(exc) from None
+    audit(request, "rule.placeholder.set", name[:100], {"values": len(body.values)})
+    return found
+
+
+@router.delete(
+    "/rules/placeholders/{name}",
+    response_model=PlaceholderState,
+    summary="Remove a placeholder (refused while an enabled rule expands it)",
+    **needs("admin"),
+)
+def unset_placeholder(name: str, request: Request) -> dict[str, Any]:
+    try:
+        found = _book(request).set_placeholder(name, None)
+    except RuleBookError as exc:
+        raise _fail(exc) from None
+    audit(request, "rule.placeholder.unset", name[:100], {})
     return found

@@ -31,8 +31,10 @@ from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.engine import DetectionEngine, correlation_rules
 from heron.detect.rulestate import (
     disabled_rule_ids,
+    placeholders_path,
     rule_placeholders,
     rules_state_path,
+    set_rule_placeholder,
     upload_dir,
     uploaded_rule_files,
 )
@@ -57,10 +59,11 @@ class RuleBookError(HeronError):
 
 
 class RuleUploadError(RuleBookError):
-    """An uploaded rule file the Sigma loader refuses; ``problems`` are its messages."""
+    """A rule file, or a placeholder change, the Sigma loader refuses; ``problems`` are
+    its messages."""
 
-    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
-        super().__init__(message, 422)
+    def __init__(self, message: str, problems: list[dict[str, Any]], status: int = 422) -> None:
+        super().__init__(message, status)
         self.problems = problems
 
 
@@ -176,6 +179,44 @@ class RuleBook:
             self._save_state(new)
             self._apply(self._loaded or loaded, new)
         return {"id": rule_id, "enabled": enabled, "live": self.engine is not None}
+
+    def placeholders(self) -> dict[str, list[str]]:
+        try:
+            return rule_placeholders(self.data_dir)
+        except ConfigError as exc:
+            raise RuleBookError(str(exc), 500) from None
+
+    def set_placeholder(self, name: str, values: list[str] | None) -> dict[str, Any]:
+        """Give a placeholder its values (None: none) and detect with them at once.
+
+        Refused (409, nothing changed) when an enabled rule that loads now would not
+        load with them: the node's next start would fail.
+        """
+        path = placeholders_path(self.data_dir)
+        with self._lock:
+            if values is None and name not in self.placeholders():
+                raise RuleBookError(f"no placeholder {name[:100]!r} is set", 404)
+            previous = path.read_bytes() if path.exists() else None
+            before = self._loaded or self._load()
+            try:
+                set_rule_placeholder(self.data_dir, name, values)
+            except ConfigError as exc:
+                raise RuleBookError(str(exc)) from None
+            loaded = self._load()
+            state = self._state()
+            failing = {e.rule_id for e in before.errors}
+            lost = [
+                e
+                for e in loaded.errors
+                if e.rule_id not in failing and e.rule_id not in state.disabled
+            ]
+            if lost:
+                _restore(path, previous)
+                problems = [{"rule_id": e.rule_id, "reason": e.reason} for e in lost]
+                raise RuleUploadError(f"{lost[0].path}: {lost[0].reason}", problems, 409)
+            self._loaded = loaded
+            self._apply(loaded, state)
+        return {"name": name, "values": values or [], "live": self.engine is not None}
 
     def upload(self, filename: str, data: bytes) -> dict[str, Any]:
         """Validate a Sigma file, store it under ``rules/``, and start detecting with it."""
