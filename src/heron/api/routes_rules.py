@@ -136,12 +136,7 @@ def list_placeholders(request: Request) -> dict[str, Any]:
     **needs("admin"),
 )
 def set_placeholder(name: str, body: PlaceholderValues, request: Request) -> dict[str, Any]:
-    try:
-        found = _book(request).set_placeholder(name, list(body.values))
-    except RuleBookError as exc:
-        raise _fail(exc) from None
-    audit(request, "rule.placeholder.set", name[:100], {"values": len(body.values)})
-    return found
+    return _change_placeholder(request, name, list(body.values))
 
 
 @router.delete(
@@ -151,9 +146,16 @@ def set_placeholder(name: str, body: PlaceholderValues, request: Request) -> dic
     **needs("admin"),
 )
 def unset_placeholder(name: str, request: Request) -> dict[str, Any]:
+    return _change_placeholder(request, name, None)
+
+
+def _change_placeholder(request: Request, name: str, values: list[str] | None) -> dict[str, Any]:
     try:
-        found = _book(request).set_placeholder(name, None)
+        found = _book(request).set_placeholder(name, values)
     except RuleBookError as exc:
         raise _fail(exc) from None
-    audit(request, "rule.placeholder.unset", name[:100], {})
+    if values is None:
+        audit(request, "rule.placeholder.unset", name[:100], {})
+    else:
+        audit(request, "rule.placeholder.set", name[:100], {"values": len(values)})
     return found
