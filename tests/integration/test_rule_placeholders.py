@@ -86,10 +86,18 @@ def test_a_rule_expands_the_values_set_for_its_placeholder(
 
     listed = heron("rules", "placeholders", "list", "--format", "json", data_dir=data_dir)
     assert json.loads(listed.stdout) == {"name": "watched_users", "values": ["oracle"]}
-    assert (
-        heron("rules", "placeholders", "unset", "watched_users", data_dir=data_dir).returncode == 0
-    )
+    # Checked against the node's rules (--rules): one of them expands it.
+    unset = ["rules", "placeholders", "unset", "watched_users", "--actor", "dana"]
+    proc = heron(*unset, "--rules", str(rules), data_dir=data_dir)
+    assert proc.returncode != 0 and "refused, nothing changed" in proc.stderr
+    assert heron("rules", "lint", str(rules), data_dir=data_dir).returncode == 0
+    # The built-in pack does not: removed, and the rule no longer loads.
+    assert heron(*unset, data_dir=data_dir).returncode == 0
     assert heron("rules", "lint", str(rules), data_dir=data_dir).returncode == 1
+    trail = heron("audit", "list", "--format", "json", data_dir=data_dir).stdout
+    actions = [(e["actor"], e["action"]) for e in map(json.loads, trail.splitlines())]
+    assert actions[-1] == ("dana", "rule.placeholder.unset")
+    assert [a for _, a in actions].count("rule.placeholder.set") == 2
 
 
 def test_placeholder_names_and_a_damaged_file_are_refused(tmp_path: Path) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["data_dir_option", "format_option"]
+__all__ = ["data_dir_option", "format_option", "node_rules_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,3 +40,14 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
         )(func)
 
     return wrap
+
+
+def node_rules_option(func: F) -> F:
+    """``--rules PATH`` (repeatable): the rule set a change is checked against."""
+    return click.option(
+        "--rules",
+        "rule_paths",
+        multiple=True,
+        type=click.Path(exists=True, path_type=Path),
+        help="The rule files or folders the node runs (repeatable); default: the built-in pack.",
+    )(func)

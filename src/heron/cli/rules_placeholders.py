@@ -5,13 +5,20 @@ name a list only the site knows (its domain controllers, its admin workstations)
 values are kept in the data directory, so every command that loads rules there
 (``ingest``, ``serve`` and its workers, ``rules lint|list|backtest``) expands them
 the same way; a rule whose placeholder has no values fails to load and says so.
+
+A change is checked as the API checks it: one after which a rule of the node's set
+(``--rules``) that loads now would not load is refused. Changes are audited. A running
+``heron serve`` takes a change made here at its next start (through the API, at once).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from heron.cli.options import data_dir_option, format_option
+from heron.cli.alerts_common import actor_option, audit
+from heron.cli.options import data_dir_option, format_option, node_rules_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
 
@@ -23,37 +30,52 @@ def placeholders() -> None:
     """Values of the %name% placeholders that rules expand (the expand modifier)."""
 
 
+def _change(
+    name: str, values: list[str] | None, rule_paths: tuple[Path, ...], data_dir: str, actor: str
+) -> None:
+    from heron.api.rulebook import RuleBook, RuleUploadError
+
+    book = RuleBook(Path(data_dir), None, rule_paths or None)
+    try:
+        book.set_placeholder(name, values)
+    except RuleUploadError as exc:
+        raise click.ClickException(
+            f"refused, nothing changed: a rule that loads now would not ({exc}); "
+            "switch it off first ('heron rules disable RULE_ID')"
+        ) from exc
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if values is None:
+        audit(data_dir, actor, "rule.placeholder.unset", name, {})
+    else:
+        audit(data_dir, actor, "rule.placeholder.set", name, {"values": len(values)})
+        click.echo(f"%{name}%: {len(values)} value(s)", err=True)
+
+
 @placeholders.command("set")
 @click.argument("name")
 @click.argument("values", nargs=-1, required=True)
+@node_rules_option
+@actor_option
 @data_dir_option
-def set_values(name: str, values: tuple[str, ...], data_dir: str) -> None:
+def set_values(
+    name: str, values: tuple[str, ...], rule_paths: tuple[Path, ...], actor: str, data_dir: str
+) -> None:
     """Give placeholder NAME (without the percent signs) its VALUES, replacing any before.
 
     Values are matched as the rule's other values are (``*`` and ``?`` are wildcards).
     """
-    from heron.detect.rulestate import set_rule_placeholder
-
-    try:
-        set_rule_placeholder(data_dir, name, list(values))
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"%{name}%: {len(values)} value(s)", err=True)
+    _change(name, list(values), rule_paths, data_dir, actor)
 
 
 @placeholders.command("unset")
 @click.argument("name")
+@node_rules_option
+@actor_option
 @data_dir_option
-def unset(name: str, data_dir: str) -> None:
-    """Remove placeholder NAME: rules that expand it fail to load until it is set again."""
-    from heron.detect.rulestate import rule_placeholders, set_rule_placeholder
-
-    try:
-        if name not in rule_placeholders(data_dir):
-            raise click.ClickException(f"no placeholder {name!r} is set")
-        set_rule_placeholder(data_dir, name, None)
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
+def unset(name: str, rule_paths: tuple[Path, ...], actor: str, data_dir: str) -> None:
+    """Remove placeholder NAME (refused while a rule of the node's set expands it)."""
+    _change(name, None, rule_paths, data_dir, actor)
 
 
 @placeholders.command("list")

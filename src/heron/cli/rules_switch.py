@@ -14,18 +14,10 @@ from pathlib import Path
 import click
 
 from heron.cli.alerts_common import actor_option, audit
-from heron.cli.options import data_dir_option
+from heron.cli.options import data_dir_option, node_rules_option
 from heron.errors import HeronError
 
 __all__ = ["disable", "enable"]
-
-_rules_option = click.option(
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="The rule files or folders the node runs (repeatable); default: the built-in pack.",
-)
 
 
 def _switch(
@@ -56,7 +48,7 @@ def _switch(
 
 @click.command()
 @click.argument("rule_ids", nargs=-1, required=True)
-@_rules_option
+@node_rules_option
 @actor_option
 @data_dir_option
 def disable(
@@ -69,7 +61,7 @@ def disable(
 
 @click.command()
 @click.argument("rule_ids", nargs=-1, required=True)
-@_rules_option
+@node_rules_option
 @actor_option
 @data_dir_option
 def enable(
