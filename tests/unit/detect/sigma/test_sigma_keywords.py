@@ -77,3 +77,51 @@ def test_latin1_bytes_lower_as_str_lower_does() -> None:
 
     text = "".join(map(chr, range(256)))
     assert text.encode("latin-1").translate(LATIN1_LOWER) == text.lower().encode("latin-1")
+
+
+def test_keyword_screen_reads_non_ascii_text_with_ascii_keywords() -> None:
+    # ASCII keywords on text beyond ASCII, read as ``lower()`` reads it: "İ" becomes
+    # "i" and a combining dot, the Kelvin sign a "k".
+    detection = keywords([f"kiwi::word{i}" for i in range(10)] + ["eo.oe.kiwi"])
+    events = [
+        {"Channel": "Application", "EventID": 1, "Data": "Ünïcode KIWI::WORD9"},
+        {"Channel": "Application", "EventID": 1, "Data": "Ünïcode kiwi::wordx"},
+        {"Channel": "Application", "EventID": 1, "Data": "EO.OE.KIWİ"},
+        {"Channel": "Application", "EventID": 1, "Data": "EO.OE.KİWI"},  # "ki̇wi": no
+        {"Channel": "Application", "EventID": 1, "Data": "\u212aIWI::WORD2 (Kelvin sign)"},
+        {"Channel": "Application", "EventID": 1, "Data": "ключ kiwi::word4"},
+    ]
+    assert check(detection, events, logsource="product: windows") == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_keyword_screen_sees_every_value_type_and_skips_bookkeeping() -> None:
+    # Booleans, floats and lists are searched as the keyword test sees them; a JSON
+    # record in event.original is not, nor is the file path.
+    detection = keywords([f"kiwi::word{i}" for i in range(9)] + ["true", "2.5"])
+    base = {"Channel": "Application", "EventID": 1}
+    events = [
+        {**base, "Flag": True},
+        {**base, "Ratio": 2.5},
+        {**base, "Data": [1, "x KIWI::WORD1"]},
+        {**base, "event.original": '{"Data": "kiwi::word2"}', "Data": "plain"},
+        {**base, "event.original": "kiwi::word3 in a raw line"},
+        {**base, "event.original": "kiwi::word3 in a raw line", "message": "other"},
+        {**base, "log.file.path": "/logs/kiwi::word5.log", "Data": "plain"},
+    ]
+    assert check(detection, events, logsource="product: windows") == [
+        True,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
+
