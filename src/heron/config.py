@@ -165,6 +165,10 @@ class ServeConfig(_Model):
     sources: list[SourceConfig] = Field(default_factory=list)
     rules: list[Path] | None = None
     detect: bool = True
+    # How often a running node looks for rule changes made outside its API (`heron rules
+    # disable|enable`, `heron rules placeholders`, files copied into <data-dir>/rules/);
+    # 0: never, a restart applies them.
+    rules_poll_seconds: float = Field(default=2.0, ge=0, le=3600)
     limits: LimitsConfig = LimitsConfig()
     # HEC answers once a request is synced to the receive log (<data-dir>/state/receive),
     # which a restart replays; off: once the request's batch is committed.

@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from heron.api.app import RouteGroup, create_app
 from heron.api.health import health_routes
+from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.auth import AuthStore
 from heron.collector import Collector
 from heron.config import ServeConfig, TlsConfig
@@ -160,6 +161,14 @@ async def run_server(
             kind = source.ports()[0].protocol
             listening.listeners.append((source.name, kind, source.config.host, source.bound_port))
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
+    # Rule changes made by `heron rules …` while the node runs (the app's lifespan, which
+    # would start this, is off here).
+    rulebook = (
+        app.state.rulebook
+        if config.http.enabled
+        else RuleBook(node.data_dir, node.detector, node.rule_paths)
+    )
+    following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
     try:
         while not all(server.started for server, _ in servers):
             if any(t.done() for t in tasks):
@@ -172,6 +181,9 @@ async def run_server(
         stop_wait.cancel()
     finally:
         collector.stopping = True
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
         for server, _ in servers:
             server.should_exit = True
         await collector.stop_sources()

@@ -5,13 +5,15 @@ document at ``/openapi.json``, Swagger UI at ``/api/docs``), then as plain Starl
 routes kept out of the document: health, metrics, the ingest routes of every HTTP
 source on the shared listener, the web UI under ``/ui/`` and further ``route_groups``.
 Without a ``collector`` the app builds one from ``config`` and starts and stops it
-with its lifespan, so the app alone is a working server under any ASGI runner.
+with its lifespan, so the app alone is a working server under any ASGI runner. The
+lifespan also looks for rule changes made outside the API (``rules_poll_seconds``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -32,7 +34,7 @@ from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
-from heron.api.rulebook import RuleBook
+from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.audit import AuditLog
 from heron.auth import AuthStore
 from heron.auth.middleware import AuthMiddleware
@@ -107,9 +109,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owned:
             await active.start()
+        following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
         try:
             yield
         finally:
+            following.cancel()
+            with suppress(asyncio.CancelledError):
+                await following
             if owned:
                 await active.stop()
             if auth_owned:

@@ -19,6 +19,9 @@ router = APIRouter(tags=["rules"])
 
 class RuleList(BaseModel):
     rules: list[dict[str, Any]]
+    #: Why a change made to the rule files outside the API (``heron rules`` commands,
+    #: a file copied in) does not run: the node keeps its rules until it is fixed.
+    not_applied: str | None = None
 
 
 class RuleState(BaseModel):
@@ -61,7 +64,8 @@ def _fail(exc: RuleBookError) -> ApiError:
 
 @router.get("/rules", response_model=RuleList, summary="List rules", **needs("read"))
 def list_rules(request: Request) -> dict[str, Any]:
-    return {"rules": _book(request).rows()}
+    book = _book(request)
+    return {"rules": book.rows(), "not_applied": book.not_applied}
 
 
 def _switch(request: Request, rule_id: str, enabled: bool) -> dict[str, Any]:

@@ -13,10 +13,15 @@ correlation the engine could not run is refused (422) rather than stored. Worker
 match with their own copy of the rules: the engine's ``generation`` tells them to
 rebuild it from the same files. ``open_node`` reads both at start (``rulestate``), so
 ``heron ingest`` and a restarted ``heron serve`` detect with what the analyst chose.
+Changes other processes make to those files (``heron rules disable``, ``heron rules
+placeholders set``, a file copied into ``rules/``) reach the running engine through
+``follow_files``, which ``heron serve`` calls every few seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
 import threading
@@ -44,7 +49,13 @@ from heron.detect.sigma.ir import LoadError
 from heron.detect.sigma.load import LoadedRules, compile_file, load_rules
 from heron.errors import ConfigError, HeronError
 
-__all__ = ["RuleBook", "RuleBookError", "RuleUploadError"]
+__all__ = ["FileChange", "RuleBook", "RuleBookError", "RuleUploadError", "follow_rule_files"]
+
+log = logging.getLogger(__name__)
+
+#: (path, modification time in ns, size) of each file the rule choices live in;
+#: None for the time and size of a file that does not exist.
+_Signature = tuple[tuple[str, int | None, int | None], ...]
 
 #: An uploaded rule file's name: no folders, no dots up front, a YAML suffix.
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}(\.[A-Za-z0-9_\-]{1,20})*\.ya?ml")
@@ -72,6 +83,15 @@ class _State:
     disabled: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """What ``follow_files`` did with a change made outside the API."""
+
+    applied: bool
+    #: Why it was not applied: the first rule it would keep from loading, and why.
+    reason: str = ""
+
+
 class RuleBook:
     """The node's rule set and its enabled state."""
 
@@ -89,7 +109,15 @@ class RuleBook:
         self.upload_dir = upload_dir(self.data_dir)
         self.state_path = rules_state_path(self.data_dir)
         self._lock = threading.Lock()
-        self._loaded: LoadedRules | None = None
+        # The set the running engine was built from, when it says (``follow_files``
+        # compares a change with it).
+        running = getattr(engine.detectors, "loaded", None) if engine is not None else None
+        self._loaded: LoadedRules | None = running if isinstance(running, LoadedRules) else None
+        # The files as the running engine was built from them (``open_node`` read them
+        # just before): a later difference is a change made outside the API.
+        self._seen = self._files_signature()
+        #: Why the last change made outside the API was not applied; None once one is.
+        self.not_applied: str | None = None
 
     # -- state ------------------------------------------------------------------------
 
@@ -119,7 +147,27 @@ class RuleBook:
                 self._loaded = self._load()
             return self._loaded
 
+    def _files_signature(self) -> _Signature:
+        paths = [
+            self.state_path,
+            placeholders_path(self.data_dir),
+            self.upload_dir,
+            *uploaded_rule_files(self.data_dir),
+        ]
+        found: list[tuple[str, int | None, int | None]] = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                found.append((str(path), None, None))
+            else:
+                found.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(found)
+
     def _apply(self, loaded: LoadedRules, state: _State) -> None:
+        # Called with the lock held, after the files were written: what the engine now
+        # runs is what they say.
+        self._seen = self._files_signature()
         engine = self.engine
         if engine is None:
             return
@@ -130,6 +178,56 @@ class RuleBook:
         engine.set_disabled(state.disabled)
         engine.detectors = matcher
         engine.generation += 1
+
+    def follow_files(self) -> FileChange | None:
+        """Apply what changed in the rule files since the engine last read them; None
+        when nothing did (or there is no running engine).
+
+        The change is refused, and the engine keeps its rules, when a rule that is
+        enabled and loads now would fail to load (a placeholder unset, a broken file
+        copied in) or a correlation could not run: the node would not start with those
+        files either. It is logged and reported once, not at every call.
+        """
+        if self.engine is None:
+            return None
+        with self._lock:
+            signature = self._files_signature()
+            if signature == self._seen:
+                return None
+            self._seen = signature
+            before = self._loaded or self._load()
+            try:
+                state = self._state()
+                loaded = self._load()
+                lost = _newly_failing(before, loaded, state.disabled)
+                changed = loaded.correlations != before.correlations
+                correlations = _runnable_correlations(loaded) if changed else []
+            except (HeronError, OSError) as exc:
+                problems = exc.problems if isinstance(exc, RuleUploadError) else []
+                return self._refuse(str(problems[0]["reason"]) if problems else str(exc))
+            if lost:
+                first = lost[0]
+                where = Path(first.path).name
+                if first.rule_id and not first.rule_id.startswith(first.path):
+                    where += f" (rule {first.rule_id})"
+                return self._refuse(f"{where} would not load: {first.reason}")
+            self.not_applied = None
+            self._loaded = loaded
+            self._apply(loaded, state)
+            if changed:
+                self.engine.replace_correlations(correlations)
+            log.warning(
+                "rule files changed: now %d rules, %d correlations, %d disabled",
+                len(loaded.rules),
+                len(loaded.correlations),
+                len(state.disabled),
+            )
+            return FileChange(True)
+
+    def _refuse(self, reason: str) -> FileChange:
+        self.not_applied = reason
+        log.error("rules: the changed rule files were not applied: %s", reason)
+        return FileChange(False, reason)
 
     # -- what the API calls -----------------------------------------------------------
 
@@ -204,12 +302,7 @@ class RuleBook:
                 raise RuleBookError(str(exc)) from None
             loaded = self._load()
             state = self._state()
-            failing = {e.rule_id for e in before.errors}
-            lost = [
-                e
-                for e in loaded.errors
-                if e.rule_id not in failing and e.rule_id not in state.disabled
-            ]
+            lost = _newly_failing(before, loaded, state.disabled)
             if lost:
                 _restore(path, previous)
                 problems = [{"rule_id": e.rule_id, "reason": e.reason} for e in lost]
@@ -261,6 +354,27 @@ class RuleBook:
             if entry.correlations and self.engine is not None:
                 self.engine.replace_correlations(correlations)
         return {"file": filename, "rules": new_ids, "live": self.engine is not None}
+
+
+async def follow_rule_files(book: RuleBook, every: float) -> None:
+    """Apply rule changes made outside the API while the node runs, looking every
+    ``every`` seconds (0: never): a few ``stat`` calls, a reload only after a change."""
+    if book.engine is None or every <= 0:
+        return
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(book.follow_files)
+        except Exception:  # the node keeps running on the rules it has; said in the log
+            log.exception("rules: reading the changed rule files failed")
+
+
+def _newly_failing(
+    before: LoadedRules, after: LoadedRules, disabled: frozenset[str]
+) -> list[LoadError]:
+    """Errors of enabled rules in ``after`` that did not fail in ``before``."""
+    failing = {e.rule_id for e in before.errors}
+    return [e for e in after.errors if e.rule_id not in failing and e.rule_id not in disabled]
 
 
 def _check_in_set(loaded: LoadedRules, filename: str, ids: set[str]) -> None:

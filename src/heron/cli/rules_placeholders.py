@@ -8,7 +8,7 @@ the same way; a rule whose placeholder has no values fails to load and says so.
 
 A change is checked as the API checks it: one after which a rule of the node's set
 (``--rules``) that loads now would not load is refused. Changes are audited. A running
-``heron serve`` takes a change made here at its next start (through the API, at once).
+``heron serve`` on the data directory applies a change made here within seconds.
 """
 
 from __future__ import annotations

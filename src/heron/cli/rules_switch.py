@@ -3,8 +3,8 @@
 The same switch as the API's and the web UI's (``<data-dir>/state/rules.json``): every
 load of rules there leaves a disabled rule's detections out, and a disabled rule that
 fails to load (a placeholder without values, a rule a newer pySigma reads) no longer
-stops detection from starting. A running ``heron serve`` takes a change made here at its
-next start; through the API or the UI it takes it at once. Each change is audited.
+stops detection from starting. A running ``heron serve`` on the data directory applies a
+change made here within seconds (``rules_poll_seconds``). Each change is audited.
 """
 
 from __future__ import annotations
