@@ -110,9 +110,14 @@ def test_cli_changes_and_copied_files_reach_the_running_engine(
         reason = admin.get("/api/rules").json()["not_applied"]
         assert "broken.yml" in reason and "would not load" in reason
         assert "not applied" in caplog.text and "broken.yml" in caplog.text
+        ui, _ = server.login("read-user")
+        page = ui.get("/ui/rules").text
+        assert "were not applied" in page and "broken.yml would not load" in page
+        assert "%canaries%" in page and "<code>gr?y</code>" in page
         assert fires("red", "File canary twice", times=2)
         (tmp_path / "rules" / "broken.yml").unlink()
         _until(lambda: admin.get("/api/rules").json()["not_applied"] is None, "recovered")
+        assert "were not applied" not in ui.get("/ui/rules").text
         assert fires("red", "File canary twice", times=2)
         # The API's own changes are not read back as changes made outside it.
         applied = caplog.text.count("rule files changed")

@@ -97,8 +97,22 @@ def rules_page(request: Request) -> Response:
             "rules": rules,
             "switchable": book is not None,
             "can_switch": book is not None and principal_of(request).allows("admin"),
+            "not_applied": book.not_applied if book is not None else None,
+            "placeholders": _placeholders(request),
         },
     )
+
+
+def _placeholders(request: Request) -> dict[str, list[str]]:
+    """The values rules expand (``heron rules placeholders``); none when unreadable (the
+    rules list says why loading fails)."""
+    from heron.detect.rulestate import rule_placeholders
+    from heron.errors import ConfigError
+
+    try:
+        return rule_placeholders(request.app.state.node.data_dir)
+    except ConfigError:
+        return {}
 
 
 @requires("admin")
