@@ -75,8 +75,15 @@ def test_cli_changes_and_copied_files_reach_the_running_engine(
             events = []
             for _ in range(times):
                 n = next(seen)  # event time moves on, a second an event
-                events.append({"event.module": "apitest", "canary": value, "user.name": "ann",
-                               "@timestamp": (1_700_000_000 + n) * 10**9, "event.id": f"e{n}"})  # fmt: skip
+                events.append(
+                    {
+                        "event.module": "apitest",
+                        "canary": value,
+                        "user.name": "ann",
+                        "@timestamp": (1_700_000_000 + n) * 10**9,
+                        "event.id": f"e{n}",
+                    }
+                )
             found = engine.detect(events) + engine.flush()
             return any(d.rule_name == rule for d in found)
 

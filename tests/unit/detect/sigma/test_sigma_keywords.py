@@ -124,4 +124,3 @@ def test_keyword_screen_sees_every_value_type_and_skips_bookkeeping() -> None:
         False,
         False,
     ]
-
