@@ -307,11 +307,24 @@ def test_placeholder_values_apply_to_the_running_engine(tmp_path: Path) -> None:
         admin.post("/api/rules/7c4b0a52-1111-4222-8333-444455556666/disable")
         assert admin.delete("/api/rules/placeholders/canaries").status_code == 200
         assert admin.delete("/api/rules/placeholders/canaries").status_code == 404
+        # The rule no longer loads: it is still listed, off, with the reason.
+        rows = {r["id"]: r for r in admin.get("/api/rules").json()["rules"]}
+        failing = rows["7c4b0a52-1111-4222-8333-444455556666"]
+        assert failing["enabled"] is False and failing["file"] == "canary.yml"
+        assert "%canaries% has no values" in failing["error"]
+        assert all(r["error"] is None for k, r in rows.items() if k != failing["id"])
+        ui, _ = server.login("admin-user")
+        page = ui.get("/ui/rules").text
+        assert "does not load: " in page and "canary.yml" in page
+        refused = admin.post(f"/api/rules/{failing['id']}/enable")
+        assert refused.status_code == 409 and "%canaries% has no values" in refused.text
+        assert admin.put("/api/rules/placeholders/canaries", json={"values": ["x"]}).is_success
+        assert admin.post(f"/api/rules/{failing['id']}/enable").status_code == 200
         bad = admin.put("/api/rules/placeholders/%25x%25", json={"values": ["y"]})
         assert bad.status_code == 400
         assert admin.put("/api/rules/placeholders/x", json={"values": []}).status_code == 422
         actions = [r.action for r in AuditLog(tmp_path).records()]
-        assert actions.count("rule.placeholder.set") == 2
+        assert actions.count("rule.placeholder.set") == 3
         assert actions.count("rule.placeholder.unset") == 1
 
 

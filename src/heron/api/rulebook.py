@@ -240,6 +240,29 @@ class RuleBook:
             rows.append(self._row(rule, "rule", disabled, uploads))
         for corr in loaded.correlations:
             rows.append(self._row(corr, f"correlation:{corr.type}", disabled, uploads))
+        listed = {row["id"] for row in rows}
+        for error in loaded.errors:
+            # A rule that does not load is listed too: it can be switched off (the rest
+            # then loads), and an analyst sees why it does not run.
+            rule_id = error.rule_id
+            if rule_id is None or rule_id in listed:
+                continue
+            listed.add(rule_id)
+            filename = str(error.path)
+            rows.append(
+                {
+                    "id": rule_id,
+                    "title": "",
+                    "kind": "rule",
+                    "level": None,
+                    "status": None,
+                    "tags": [],
+                    "enabled": rule_id not in disabled,
+                    "uploaded": str(Path(filename).resolve()).startswith(uploads + os.sep),
+                    "file": Path(filename).name,
+                    "error": error.reason,
+                }
+            )
         return rows
 
     @staticmethod
@@ -255,6 +278,7 @@ class RuleBook:
             "enabled": rule.id not in disabled,
             "uploaded": str(Path(filename).resolve()).startswith(uploads + os.sep),
             "file": Path(filename).name,
+            "error": None,
         }
 
     def _ids(self, loaded: LoadedRules) -> set[str]:
@@ -267,9 +291,16 @@ class RuleBook:
         return self._ids(self.loaded())
 
     def set_enabled(self, rule_id: str, enabled: bool) -> dict[str, Any]:
+        """Switch a rule on or off. A rule that does not load cannot be switched on (409):
+        detection would no longer start."""
         loaded = self.loaded()
         if rule_id not in self._ids(loaded):
             raise RuleBookError(f"no rule with id {rule_id[:100]!r}", 404)
+        failing = [e for e in loaded.errors if e.rule_id == rule_id]
+        if enabled and failing:
+            raise RuleBookError(
+                f"rule {rule_id} does not load, so it stays off: {failing[0].reason}", 409
+            )
         with self._lock:
             state = self._state()
             disabled = state.disabled - {rule_id} if enabled else state.disabled | {rule_id}
