@@ -1,10 +1,12 @@
 """The prefilter: which rules of a group can possibly match an event.
 
-For every rule a *trigger set* is derived from its condition: a set of cheap facts
-(field equals / starts with / ends with / contains a literal, or is present) at least
-one of which holds for every event the rule matches. AND keeps the cheapest child's
-set, OR unites its children's, NOT and unindexable tests give none (the rule is then
-checked on every routed event). Per field, exact literals go into a dict and the
+For every rule up to two *trigger sets* are derived from its condition: sets of
+cheap facts (field equals / starts with / ends with / contains a literal, or is
+present) each of which has one that holds for every event the rule matches, and a
+rule is a candidate when all its sets fire. An AND has the sets of all its children,
+an OR the unions of its children's (see ``_necessary_sets``), NOT and unindexable
+tests give none (a rule with none is checked on every routed event); the two
+cheapest are kept. Per field, exact literals go into a dict and the
 others into one Aho-Corasick automaton over lowercased text, so finding candidates
 costs one dict lookup and one automaton pass per event field the group reads; the
 candidates are then decided exactly by their predicates.
@@ -82,8 +84,9 @@ _LOW_CARDINALITY = frozenset(
     }
 )
 
-#: A second AND-ed trigger set is only worth its bookkeeping when it is this rare.
-_SECOND_SLOT_MAX_COST = 0.5
+#: A second AND-ed trigger set is only worth its bookkeeping when it is this rare
+#: (``benchmarks/detect.py``: 0.5 gave 2.24 candidates an event, 1.0 1.86, 2.0 1.83).
+_SECOND_SLOT_MAX_COST = 1.0
 
 
 def _cost(trigger: Trigger) -> float:
@@ -151,48 +154,58 @@ def _leaf_triggers(leaf: Leaf) -> frozenset[Trigger] | None:
     return None  # NullTest: true exactly when the field is absent
 
 
+def _necessary_sets(node: Node) -> list[frozenset[Trigger]]:
+    """Trigger sets each of which has a trigger that holds whenever ``node`` does,
+    cheapest first; empty when there is none.
+
+    An AND has every set of its children. An OR has two: the union of each child's
+    cheapest set, and the union of each child's second cheapest (its cheapest when it
+    has one): whichever child holds, its sets fire, so each union does. The second
+    keeps what an OR of ANDs says twice: ``(Image|contains A and CommandLine|contains
+    B) or CommandLine|contains C`` needs A or C, and B or C.
+    """
+    if isinstance(node, Leaf):
+        leaf = _leaf_triggers(node)
+        return [] if leaf is None else [leaf]
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, Or):
+        first: set[Trigger] = set()
+        second: set[Trigger] = set()
+        for child in node.children:
+            sets = _necessary_sets(child)
+            if not sets:
+                return []
+            first |= sets[0]
+            second |= sets[1] if len(sets) > 1 else sets[0]
+        found = [frozenset(first)]
+        if second != first:
+            found.append(frozenset(second))
+        return sorted(found, key=_set_cost)
+    if isinstance(node, And):
+        pooled: dict[frozenset[Trigger], None] = {}
+        for child in node.children:
+            pooled.update(dict.fromkeys(_necessary_sets(child)))
+        return sorted(pooled, key=_set_cost)
+    return []
+
+
 def rule_triggers(node: Node) -> frozenset[Trigger] | None:
     """A set of triggers one of which holds whenever ``node`` does; None if there is none."""
-    if isinstance(node, Leaf):
-        return _leaf_triggers(node)
-    if isinstance(node, Not):
-        return None
-    if isinstance(node, Or):
-        out: set[Trigger] = set()
-        for child in node.children:
-            sub = rule_triggers(child)
-            if sub is None:
-                return None
-            out |= sub
-        return frozenset(out)
-    if isinstance(node, And):
-        slots = rule_slots(node)
-        return slots[0] if slots else None
-    return None
+    sets = _necessary_sets(node)
+    return sets[0] if sets else None
 
 
 def rule_slots(node: Node) -> list[frozenset[Trigger]]:
     """Trigger sets that must *all* fire (one trigger each) for ``node`` to hold.
 
-    For an AND, the cheapest child's set and, when it is rare enough to pay for
-    itself, the second cheapest; otherwise the single set of ``rule_triggers``.
-    An empty list: the rule cannot be prefiltered.
+    The cheapest necessary set and, when it is rare enough to pay for itself, the
+    second cheapest. An empty list: the rule cannot be prefiltered.
     """
-    if isinstance(node, And):
-        scored: list[tuple[float, int, frozenset[Trigger]]] = []
-        for child in node.children:
-            sub = rule_triggers(child)
-            if sub is not None:
-                scored.append((_set_cost(sub), len(scored), sub))
-        scored.sort()
-        if not scored:
-            return []
-        slots = [scored[0][2]]
-        if len(scored) > 1 and scored[1][0] <= _SECOND_SLOT_MAX_COST:
-            slots.append(scored[1][2])
-        return slots
-    single = rule_triggers(node)
-    return [] if single is None else [single]
+    sets = _necessary_sets(node)
+    if len(sets) > 1 and _set_cost(sets[1]) <= _SECOND_SLOT_MAX_COST:
+        return sets[:2]
+    return sets[:1]
 
 
 def _number_key(text: str) -> str | None:

@@ -12,7 +12,7 @@ from sigma_helpers import SYSMON, proc, rule_yaml
 from heron.detect.base import Detector
 from heron.detect.sigma.engine import SigmaEngine
 from heron.detect.sigma.index import rule_slots
-from heron.detect.sigma.ir import And, Leaf, Not, RegexTest, StringTest
+from heron.detect.sigma.ir import And, Leaf, Not, Or, RegexTest, StringTest
 from heron.detect.sigma.literals import required_literals
 
 WHOAMI = rule_yaml(
@@ -184,6 +184,33 @@ def test_prefilter_uses_two_rare_conjuncts() -> None:
     assert len(slots) == 2
     fields = {next(iter(s))[0] for s in slots}
     assert fields == {"Image", "CommandLine"}
+
+
+def test_prefilter_keeps_both_halves_of_an_or_of_ands() -> None:
+    # (Image has A and CommandLine has B) or CommandLine has C: a candidate needs A or
+    # C, and B or C. An event with A alone (the common half) is not one.
+    from heron.detect.sigma.index import GroupIndex
+    from heron.detect.sigma.view import EventView
+
+    a = Leaf("Image", StringTest((0, "\\windows\\", 0)))
+    b = Leaf("CommandLine", StringTest((0, "\\..\\system32\\", 0)))
+    c = Leaf("CommandLine", StringTest((0, ".exe\\..\\", 0)))
+    node = And((Or((And((a, b)), c)), Not(Leaf("User", StringTest(("svc",))))))
+    slots = rule_slots(node)
+    assert [sorted(t[2] for t in s) for s in slots] == [
+        sorted(["\\..\\system32\\", ".exe\\..\\"]),
+        sorted(["\\windows\\", ".exe\\..\\"]),
+    ]
+    index = GroupIndex([slots])
+    cases = {
+        ("C:\\Windows\\cmd.exe", "cmd /c dir"): False,
+        ("C:\\Windows\\cmd.exe", "x \\..\\System32\\y"): True,
+        ("D:\\tools\\cmd.exe", "x \\..\\System32\\y"): False,
+        ("D:\\tools\\a.exe", "a.EXE\\..\\b"): True,
+    }
+    for (image, command_line), wanted in cases.items():
+        view = EventView({"Image": image, "CommandLine": command_line})
+        assert (index.candidates(view) == [0]) is wanted, (image, command_line)
 
 
 def test_engine_pickles_for_worker_processes(tmp_path: Path) -> None:
