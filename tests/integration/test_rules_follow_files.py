@@ -126,9 +126,11 @@ def test_cli_changes_and_copied_files_reach_the_running_engine(
         _until(lambda: admin.get("/api/rules").json()["not_applied"] is None, "recovered")
         assert "were not applied" not in ui.get("/ui/rules").text
         assert fires("red", "File canary twice", times=2)
-        # The API's own changes are not read back as changes made outside it.
+        # The API's own changes are not read back as changes made outside it, and a
+        # file that is not a rule file is no change.
         applied = caplog.text.count("rule files changed")
         assert admin.post(f"/api/rules/{RULE_ID}/disable").status_code == 200
+        (tmp_path / "rules" / ".draft.yml.swp").write_text("x")
         time.sleep(0.5)
         assert caplog.text.count("rule files changed") == applied
 

@@ -148,12 +148,10 @@ class RuleBook:
             return self._loaded
 
     def _files_signature(self) -> _Signature:
-        paths = [
-            self.state_path,
-            placeholders_path(self.data_dir),
-            self.upload_dir,
-            *uploaded_rule_files(self.data_dir),
-        ]
+        # The rule files themselves, not their folder: a file added or removed changes
+        # the list, and an editor's temporary file beside them is no change.
+        paths = [self.state_path, placeholders_path(self.data_dir)]
+        paths.extend(uploaded_rule_files(self.data_dir))
         found: list[tuple[str, int | None, int | None]] = []
         for path in paths:
             try:
