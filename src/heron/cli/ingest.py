@@ -7,7 +7,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 import click
 import orjson
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from heron.cli.options import data_dir_option
 from heron.errors import HeronError
@@ -66,6 +64,42 @@ def _identities(files: list[Path]) -> dict[Path, FileIdentity]:
         if identity.size:
             found[path] = identity
     return found
+
+
+@contextmanager
+def _progress(total: int, shown: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal, fed (bytes read, events) as a load goes; elsewhere
+    nothing (rich is then not even imported: a scripted load starts sooner)."""
+    if not shown:
+        yield lambda nbytes, events: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        TextColumn("{task.fields[events]:>10,} events"),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True, soft_wrap=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=total or None, events=0)
+        counted = 0
+
+        def advance(nbytes: int, events: int) -> None:
+            nonlocal counted
+            counted += events
+            progress.update(task, advance=nbytes, events=counted)
+
+        yield advance
 
 
 @contextmanager
@@ -343,7 +377,6 @@ def ingest(
         worker_count,
     )
 
-    err = Console(stderr=True, soft_wrap=True)
     context = ParseContext(year=year, timezone=_parse_tz(tz))
     try:
         with ExitStack() as stack:
@@ -390,24 +423,7 @@ def ingest(
                 enrichers=node.enrichers,
                 context=context,
             )
-            with Progress(
-                TextColumn("[bold]ingest"),
-                BarColumn(),
-                TextColumn("{task.fields[events]:>10,} events"),
-                TransferSpeedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                disable=as_json or not sys.stderr.isatty(),
-                transient=True,
-            ) as progress:
-                task = progress.add_task("ingest", total=total or None, events=0)
-                counted = 0
-
-                def advance(nbytes: int, events: int) -> None:
-                    nonlocal counted
-                    counted += events
-                    progress.update(task, advance=nbytes, events=counted)
-
+            with _progress(total, not as_json and sys.stderr.isatty()) as advance:
                 # Workers pay for themselves from tens of thousands of records (each
                 # loads the rules and enrichment data first).
                 count = worker_count(input_weight(files), workers)
@@ -452,7 +468,7 @@ def ingest(
         raise click.ClickException(str(exc)) from exc
     summary.seconds = time.perf_counter() - started
     for message in summary.messages:
-        err.print(f"[yellow]note:[/] {message}")
+        click.echo(f"{click.style('note:', fg='yellow')} {message}", err=True)
     if as_json:
         click.echo(
             orjson.dumps(
@@ -464,8 +480,9 @@ def ingest(
             ).decode()
         )
     else:
-        err.print(
+        click.echo(
             f"{summary.events:,} events from {summary.files} file(s) in {summary.seconds:.2f} s "
             f"({summary.rate:,.0f} events/s); {summary.failed:,} failed "
-            f"(dead letters: 'heron deadletters'); {summary.detections:,} detections"
+            f"(dead letters: 'heron deadletters'); {summary.detections:,} detections",
+            err=True,
         )
