@@ -18,6 +18,7 @@ from heron.cli.main import main
 from .api_server import api_server
 
 RULE_ID = "7c4b0a52-1111-4222-8333-444455556666"
+TWICE_ID = "8d5c1b63-2222-4333-8444-555566667777"
 CANARY = f"""title: File canary
 id: {RULE_ID}
 status: test
@@ -28,7 +29,7 @@ detection:
 level: high
 """
 TWICE = f"""title: File canary twice
-id: 8d5c1b63-2222-4333-8444-555566667777
+id: {TWICE_ID}
 correlation:
   type: event_count
   rules: [{RULE_ID}]
@@ -124,6 +125,21 @@ def test_cli_changes_and_copied_files_reach_the_running_engine(
         assert fires("red", "File canary twice", times=2)
         (tmp_path / "rules" / "broken.yml").unlink()
         _until(lambda: admin.get("/api/rules").json()["not_applied"] is None, "recovered")
+        # A rule that does not load, switched on by hand, is refused the same way.
+        _heron(tmp_path, "rules", "disable", RULE_ID, TWICE_ID)
+        _heron(tmp_path, "rules", "placeholders", "unset", "canaries")
+
+        def listed_error() -> bool:
+            rows = {r["id"]: r for r in admin.get("/api/rules").json()["rules"]}
+            return rows[RULE_ID]["error"] is not None
+
+        _until(listed_error, "listed the rule that no longer loads")
+        (tmp_path / "state" / "rules.json").write_text(f'{{"disabled": ["{TWICE_ID}"]}}')
+        _until(lambda: admin.get("/api/rules").json()["not_applied"] is not None, "refused")
+        assert "%canaries% has no values" in admin.get("/api/rules").json()["not_applied"]
+        _heron(tmp_path, "rules", "placeholders", "set", "canaries", "red")
+        _heron(tmp_path, "rules", "enable", TWICE_ID)
+        _until(lambda: fires("red", "File canary twice", times=2), "loaded it again")
         assert "were not applied" not in ui.get("/ui/rules").text
         assert fires("red", "File canary twice", times=2)
         # The API's own changes are not read back as changes made outside it, and a

@@ -181,10 +181,11 @@ class RuleBook:
         """Apply what changed in the rule files since the engine last read them; None
         when nothing did (or there is no running engine).
 
-        The change is refused, and the engine keeps its rules, when a rule that is
-        enabled and loads now would fail to load (a placeholder unset, a broken file
-        copied in) or a correlation could not run: the node would not start with those
-        files either. It is logged and reported once, not at every call.
+        The change is refused, and the engine keeps its rules, when an enabled rule
+        would not load (a placeholder unset, a broken file copied in, a failing rule
+        switched on by hand in ``rules.json``) or a correlation could not run: the node
+        would not start with those files either. It is logged and reported once, not at
+        every call.
         """
         if self.engine is None:
             return None
@@ -197,7 +198,8 @@ class RuleBook:
             try:
                 state = self._state()
                 loaded = self._load()
-                lost = _newly_failing(before, loaded, state.disabled)
+                # As at a start (``build_detection_engine``): only disabled rules may fail.
+                lost = [e for e in loaded.errors if e.rule_id not in state.disabled]
                 changed = loaded.correlations != before.correlations
                 correlations = _runnable_correlations(loaded) if changed else []
             except (HeronError, OSError) as exc:
