@@ -12,7 +12,7 @@ from heron.web.access import FORM_LIMITS, audit, check_form_csrf, principal_of, 
 from heron.web.context import store_of
 from heron.web.render import page
 
-__all__ = ["rule_switch", "rules_page"]
+__all__ = ["placeholder_change", "rule_switch", "rules_page"]
 
 
 def _loaded_rules(request: Request) -> list[dict[str, Any]]:
@@ -115,37 +115,70 @@ def _placeholders(request: Request) -> dict[str, list[str]]:
         return {}
 
 
+def _client_status(status: int) -> int:
+    # A rule book error outside 4xx (a damaged state file) is answered 400 on a page.
+    return status if 400 <= status < 500 else 400
+
+
+def _refused(request: Request, title: str, message: str, status: int) -> Response:
+    return page(request, "error.html", {"title": title, "message": message}, status_code=status)
+
+
+async def _checked_book(request: Request) -> tuple[Any, Any] | Response:
+    """The admin form and the node's rule book, or the page refusing the change."""
+    form = await request.form(**FORM_LIMITS)
+    if not check_form_csrf(request, form.get("csrf")):
+        return _refused(request, "Refused", "Missing or wrong CSRF token.", 403)
+    book = getattr(request.app.state, "rulebook", None)
+    if book is None:
+        return _refused(request, "Not available", "This node has no rule book.", 404)
+    return form, book
+
+
 @requires("admin")
 async def rule_switch(request: Request) -> Response:
     """Enable or disable a rule through the node's rule book (as the API does)."""
     from heron.api.rulebook import RuleBookError
 
-    form = await request.form(**FORM_LIMITS)
-    if not check_form_csrf(request, form.get("csrf")):
-        return page(
-            request,
-            "error.html",
-            {"title": "Refused", "message": "Missing or wrong CSRF token."},
-            status_code=403,
-        )
-    book = getattr(request.app.state, "rulebook", None)
-    if book is None:
-        return page(
-            request,
-            "error.html",
-            {"title": "Not available", "message": "This node has no rule book."},
-            status_code=404,
-        )
+    checked = await _checked_book(request)
+    if isinstance(checked, Response):
+        return checked
+    form, book = checked
     rule_id = request.path_params["rule_id"][:256]
     enabled = form.get("enabled") == "true"
     try:
         await run_in_threadpool(book.set_enabled, rule_id, enabled)
     except RuleBookError as exc:
-        return page(
-            request,
-            "error.html",
-            {"title": "Refused", "message": str(exc)},
-            status_code=exc.status if 400 <= exc.status < 500 else 400,
-        )
+        return _refused(request, "Refused", str(exc), _client_status(exc.status))
     await run_in_threadpool(audit, request, "rule.enable" if enabled else "rule.disable", rule_id)
+    return RedirectResponse("/ui/rules", status_code=303)
+
+
+#: Values given in the form, one a line, at most this many (as the API allows).
+_MAX_VALUES = 10_000
+
+
+@requires("admin")
+async def placeholder_change(request: Request) -> Response:
+    """Set a placeholder's values (one a line) or, with none, remove it: checked and
+    applied as ``PUT|DELETE /api/rules/placeholders/{name}`` are."""
+    from heron.api.rulebook import RuleBookError
+
+    checked = await _checked_book(request)
+    if isinstance(checked, Response):
+        return checked
+    form, book = checked
+    name = str(form.get("name") or "").strip()[:100]
+    lines = str(form.get("values") or "").splitlines()
+    values = [line.strip() for line in lines if line.strip()]
+    if len(values) > _MAX_VALUES or any(len(v) > 1000 for v in values):
+        return _refused(request, "Refused", "At most 10,000 values of 1,000 characters.", 400)
+    try:
+        await run_in_threadpool(book.set_placeholder, name, values or None)
+    except RuleBookError as exc:
+        return _refused(request, "Refused", str(exc), _client_status(exc.status))
+    if values:
+        await run_in_threadpool(audit, request, "rule.placeholder.set", name, values=len(values))
+    else:
+        await run_in_threadpool(audit, request, "rule.placeholder.unset", name)
     return RedirectResponse("/ui/rules", status_code=303)

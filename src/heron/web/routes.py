@@ -40,6 +40,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/search", pages_search.search, methods=["GET"]),
         Route("/entity/{kind}/{value:path}", pages_entity.entity, methods=["GET"]),
         Route("/rules", pages_rules.rules_page, methods=["GET"]),
+        Route("/rules/placeholders", pages_rules.placeholder_change, methods=["POST"]),
         Route("/rules/{rule_id}/switch", pages_rules.rule_switch, methods=["POST"]),
         Route("/static/{name:path}", static_endpoint(), methods=["GET", "HEAD"]),  # type: ignore[arg-type]
     ]

@@ -259,3 +259,32 @@ def test_a_hunt_exports_from_the_search_page_with_the_session(
     assert download.headers["content-disposition"].startswith("attachment;")
     header, *rows = download.text.splitlines()
     assert header == "event.dataset,n" and rows
+
+
+def test_admin_sets_and_removes_placeholder_values(client: httpx.Client, web_data: WebData) -> None:
+    from heron.audit.log import AuditLog
+    from heron.detect.rulestate import rule_placeholders
+
+    token = login(client, "ana")
+    page = client.get("/ui/rules").text
+    assert 'action="/ui/rules/placeholders"' not in page  # analysts see the values only
+    form = {"csrf": token, "name": "known_cdcs", "values": "CDC01$\n  CDC02$ \n\n"}
+    assert client.post("/ui/rules/placeholders", data=form).status_code == 403
+    admin = login(client, "adam")
+    assert client.post("/ui/rules/placeholders", data={**form, "csrf": "x"}).status_code == 403
+    done = client.post(
+        "/ui/rules/placeholders", data={**form, "csrf": admin}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = client.get("/ui/rules").text
+    assert "%known_cdcs%" in page and "<code>CDC02$</code>" in page
+    bad = client.post("/ui/rules/placeholders", data={"csrf": admin, "name": "%x%", "values": "y"})
+    assert bad.status_code == 400 and "not a placeholder name" in bad.text
+    gone = client.post(
+        "/ui/rules/placeholders", data={"csrf": admin, "name": "known_cdcs", "values": ""}
+    )
+    assert gone.status_code == 303 and "%known_cdcs%" not in client.get("/ui/rules").text
+    actions = [(r.actor, r.action, r.target) for r in AuditLog(web_data.data_dir).records()]
+    assert ("adam", "rule.placeholder.set", "known_cdcs") in actions
+    assert ("adam", "rule.placeholder.unset", "known_cdcs") in actions
+    assert rule_placeholders(web_data.data_dir) == {}
