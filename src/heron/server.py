@@ -27,6 +27,7 @@ from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.auth import AuthStore
 from heron.collector import Collector
 from heron.config import ServeConfig, TlsConfig
+from heron.detect.rulestate import record_node_rules
 from heron.runtime import Node
 from heron.sources.syslog import SyslogSource
 
@@ -161,6 +162,9 @@ async def run_server(
             kind = source.ports()[0].protocol
             listening.listeners.append((source.name, kind, source.config.host, source.bound_port))
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
+    if node.detector is not None:
+        # `heron rules …` checks its changes against the set this node runs.
+        record_node_rules(node.data_dir, node.rule_paths)
     # Rule changes made by `heron rules …` while the node runs (the app's lifespan, which
     # would start this, is off here).
     rulebook = (

@@ -161,3 +161,28 @@ def test_polling_can_be_switched_off(tmp_path: Path) -> None:
         assert engine.detect([event]) == []  # a restart applies it
     with api_server(tmp_path, detect=True, users=False) as server:
         assert len(server.node.detector.detect([event])) == 1
+
+
+def test_cli_changes_are_checked_against_the_served_rules(tmp_path: Path) -> None:
+    # The rules live in a folder of the node's own (heron.yml `rules:`), not in the
+    # data directory: without --rules, `heron rules …` checks against what it serves.
+    folder = tmp_path / "site-rules"
+    folder.mkdir()
+    (folder / "canary.yml").write_text(CANARY)
+    data_dir = tmp_path / "data"
+    _heron(data_dir, "rules", "placeholders", "set", "canaries", "blue")
+    with api_server(data_dir, detect=True, rules=[str(folder)], rules_poll_seconds=0.1):
+        refused = CliRunner().invoke(
+            main, ["rules", "placeholders", "unset", "canaries", "--data-dir", str(data_dir)]
+        )
+        assert refused.exit_code != 0 and "%canaries% has no values" in refused.output
+        _heron(data_dir, "rules", "disable", RULE_ID)  # an id of the served set
+        _heron(data_dir, "rules", "placeholders", "unset", "canaries")
+    # An explicit --rules still decides: that set has no such rule.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "other.yml").write_text(CANARY.replace(RULE_ID, TWICE_ID))
+    other = CliRunner().invoke(
+        main, ["rules", "enable", RULE_ID, "--rules", str(elsewhere), "--data-dir", str(data_dir)]
+    )
+    assert other.exit_code != 0 and f"no rule with id '{RULE_ID}'" in other.output

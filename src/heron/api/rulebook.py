@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ class RuleBook:
         self,
         data_dir: Path,
         engine: DetectionEngine | None,
-        base_paths: tuple[Path, ...] | None,
+        base_paths: Sequence[Path] | None,
     ) -> None:
         from heron.rules import builtin_rule_paths
 

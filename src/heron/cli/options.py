@@ -49,5 +49,6 @@ def node_rules_option(func: F) -> F:
         "rule_paths",
         multiple=True,
         type=click.Path(exists=True, path_type=Path),
-        help="The rule files or folders the node runs (repeatable); default: the built-in pack.",
+        help="The rule files or folders the node runs (repeatable); default: those the "
+        "last `heron serve` of the data directory ran, else the built-in pack.",
     )(func)

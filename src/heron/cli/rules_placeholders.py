@@ -7,7 +7,8 @@ values are kept in the data directory, so every command that loads rules there
 the same way; a rule whose placeholder has no values fails to load and says so.
 
 A change is checked as the API checks it: one after which a rule of the node's set
-(``--rules``) that loads now would not load is refused. Changes are audited. A running
+(``--rules``; by default the set the last ``heron serve`` of the data directory ran, else
+the built-in pack) that loads now would not load is refused. Changes are audited. A running
 ``heron serve`` on the data directory applies a change made here within seconds.
 """
 
@@ -34,8 +35,10 @@ def _change(
     name: str, values: list[str] | None, rule_paths: tuple[Path, ...], data_dir: str, actor: str
 ) -> None:
     from heron.api.rulebook import RuleBook, RuleUploadError
+    from heron.detect.rulestate import node_rule_paths
 
-    book = RuleBook(Path(data_dir), None, rule_paths or None)
+    # Without --rules: the set `heron serve` runs on this data directory, if any.
+    book = RuleBook(Path(data_dir), None, rule_paths or node_rule_paths(Path(data_dir)))
     try:
         book.set_placeholder(name, values)
     except RuleUploadError as exc:

@@ -28,8 +28,10 @@ def _switch(
     actor: str,
 ) -> None:
     from heron.api.rulebook import RuleBook
+    from heron.detect.rulestate import node_rule_paths
 
-    book = RuleBook(Path(data_dir), None, rule_paths or None)
+    # Without --rules: the set `heron serve` runs on this data directory, if any.
+    book = RuleBook(Path(data_dir), None, rule_paths or node_rule_paths(Path(data_dir)))
     try:
         known = book.known_ids()
         unknown = [r for r in rule_ids if r not in known]

@@ -3,7 +3,9 @@ the values of the placeholders that rules expand (``%name%`` with ``|expand``).
 
 The API writes them (``heron.api.rulebook``); every way of opening a node reads them
 (``heron.runtime.open_node`` and the worker processes), so ``heron ingest`` detects
-with the same rules as the ``heron serve`` an analyst changed them on.
+with the same rules as the ``heron serve`` an analyst changed them on. ``heron serve``
+also notes which rule files it runs (``state/node-rules.json``): the ``heron rules``
+commands that change these choices check a change against that set by default.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from heron.errors import ConfigError
 
 __all__ = [
     "disabled_rule_ids",
+    "node_rule_paths",
     "placeholders_path",
+    "record_node_rules",
     "rule_paths_with_uploads",
     "rule_placeholders",
     "rules_state_path",
@@ -114,3 +118,30 @@ def set_rule_placeholder(data_dir: Path | str, name: str, values: Sequence[str] 
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(orjson.dumps(dict(sorted(current.items())), option=orjson.OPT_INDENT_2))
     os.replace(tmp, path)
+
+
+def _node_rules_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "state" / "node-rules.json"
+
+
+def record_node_rules(data_dir: Path, paths: Sequence[Path] | None) -> None:
+    """Note the rule files a node serving ``data_dir`` runs (None: the built-in pack)."""
+    path = _node_rules_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    listed = None if paths is None else [str(Path(p).resolve()) for p in paths]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps({"rules": listed}))
+    os.replace(tmp, path)
+
+
+def node_rule_paths(data_dir: Path) -> list[Path] | None:
+    """The rule files the last ``heron serve`` of ``data_dir`` ran, or None when it ran
+    the built-in pack (or none was noted, or the note is unreadable)."""
+    try:
+        raw = orjson.loads(_node_rules_path(data_dir).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    listed = raw.get("rules") if isinstance(raw, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+        return None
+    return [Path(p) for p in listed] or None
