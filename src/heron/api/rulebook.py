@@ -54,9 +54,10 @@ __all__ = ["FileChange", "RuleBook", "RuleBookError", "RuleUploadError", "follow
 
 log = logging.getLogger(__name__)
 
-#: (path, modification time in ns, size) of each file the rule choices live in;
-#: None for the time and size of a file that does not exist.
-_Signature = tuple[tuple[str, int | None, int | None], ...]
+#: (path, inode, modification time in ns, size) of each file the rule choices live in,
+#: None for those of a file that does not exist. The inode tells apart two same-size
+#: writes within one clock tick: Heron replaces these files, it does not rewrite them.
+_Signature = tuple[tuple[str, int | None, int | None, int | None], ...]
 
 #: An uploaded rule file's name: no folders, no dots up front, a YAML suffix.
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}(\.[A-Za-z0-9_\-]{1,20})*\.ya?ml")
@@ -153,14 +154,14 @@ class RuleBook:
         # the list, and an editor's temporary file beside them is no change.
         paths = [self.state_path, placeholders_path(self.data_dir)]
         paths.extend(uploaded_rule_files(self.data_dir))
-        found: list[tuple[str, int | None, int | None]] = []
+        found: list[tuple[str, int | None, int | None, int | None]] = []
         for path in paths:
             try:
                 st = path.stat()
             except OSError:
-                found.append((str(path), None, None))
+                found.append((str(path), None, None, None))
             else:
-                found.append((str(path), st.st_mtime_ns, st.st_size))
+                found.append((str(path), st.st_ino, st.st_mtime_ns, st.st_size))
         return tuple(found)
 
     def _apply(self, loaded: LoadedRules, state: _State) -> None:
