@@ -66,22 +66,23 @@ def _earlier(
     at the same path (other content now), each with its latest row there."""
     heads = sorted({head for f in files if (head := ids[f].head) is not None})
     rows = store.earlier_ingested([str(f) for f in files], heads)
+    # Grouped once: a folder of logs loaded every few minutes has many rows per path.
+    by_path: dict[str, list[IngestedFile]] = {}
+    by_head: dict[str, list[IngestedFile]] = {}
+    for row, head in rows:
+        by_path.setdefault(row.path, []).append(row)
+        if head is not None:
+            by_head.setdefault(head, []).append(row)
     grown: dict[Path, IngestedFile] = {}
     changed: dict[Path, IngestedFile] = {}
     for path in files:
         identity = ids[path]
-        here = [row for row, _ in rows if row.path == str(path)]
+        here = by_path.get(str(path), [])
         if here:
             changed[path] = max(here, key=lambda row: row.last_ingested)
-        candidates = sorted(
-            (
-                row
-                for row, head in rows
-                if (row.path == str(path) or (head is not None and head == identity.head))
-                and row.size < identity.size
-            ),
-            key=lambda row: -row.size,
-        )
+        related = here + (by_head.get(identity.head, []) if identity.head is not None else [])
+        unique = {row.fingerprint: row for row in related if row.size < identity.size}
+        candidates = sorted(unique.values(), key=lambda row: -row.size)
         for row in candidates:
             try:
                 if file_fingerprint(path, row.size) == row.fingerprint:
