@@ -10,7 +10,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from heron.api.access import audit, needs
 from heron.api.errors import ApiError
 from heron.api.limits import MAX_RULE_BYTES
-from heron.api.rulebook import RuleBook, RuleBookError, RuleUploadError
+from heron.api.rulebook import (
+    MAX_PLACEHOLDER_VALUE_CHARS,
+    MAX_PLACEHOLDER_VALUES,
+    RuleBook,
+    RuleBookError,
+    RuleUploadError,
+)
 
 __all__ = ["router"]
 
@@ -35,8 +41,8 @@ class Placeholders(BaseModel):
 
 
 class PlaceholderValues(BaseModel):
-    values: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
-        min_length=1, max_length=10_000
+    values: list[Annotated[str, StringConstraints(max_length=MAX_PLACEHOLDER_VALUE_CHARS)]] = Field(
+        min_length=1, max_length=MAX_PLACEHOLDER_VALUES
     )
 
 

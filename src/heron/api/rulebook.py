@@ -50,7 +50,15 @@ from heron.detect.sigma.ir import LoadError
 from heron.detect.sigma.load import LoadedRules, compile_file, load_rules
 from heron.errors import ConfigError, HeronError
 
-__all__ = ["FileChange", "RuleBook", "RuleBookError", "RuleUploadError", "follow_rule_files"]
+__all__ = [
+    "MAX_PLACEHOLDER_VALUES",
+    "MAX_PLACEHOLDER_VALUE_CHARS",
+    "FileChange",
+    "RuleBook",
+    "RuleBookError",
+    "RuleUploadError",
+    "follow_rule_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,10 @@ log = logging.getLogger(__name__)
 #: None for those of a file that does not exist. The inode tells apart two same-size
 #: writes within one clock tick: Heron replaces these files, it does not rewrite them.
 _Signature = tuple[tuple[str, int | None, int | None, int | None], ...]
+
+#: Most values a placeholder takes through the API or the web UI, and their longest.
+MAX_PLACEHOLDER_VALUES = 10_000
+MAX_PLACEHOLDER_VALUE_CHARS = 1000
 
 #: An uploaded rule file's name: no folders, no dots up front, a YAML suffix.
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,99}(\.[A-Za-z0-9_\-]{1,20})*\.ya?ml")

@@ -154,15 +154,15 @@ async def rule_switch(request: Request) -> Response:
     return RedirectResponse("/ui/rules", status_code=303)
 
 
-#: Values given in the form, one a line, at most this many (as the API allows).
-_MAX_VALUES = 10_000
-
-
 @requires("admin")
 async def placeholder_change(request: Request) -> Response:
     """Set a placeholder's values (one a line) or, with none, remove it: checked and
     applied as ``PUT|DELETE /api/rules/placeholders/{name}`` are."""
-    from heron.api.rulebook import RuleBookError
+    from heron.api.rulebook import (
+        MAX_PLACEHOLDER_VALUE_CHARS,
+        MAX_PLACEHOLDER_VALUES,
+        RuleBookError,
+    )
 
     checked = await _checked_book(request)
     if isinstance(checked, Response):
@@ -171,8 +171,11 @@ async def placeholder_change(request: Request) -> Response:
     name = str(form.get("name") or "").strip()[:100]
     lines = str(form.get("values") or "").splitlines()
     values = [line.strip() for line in lines if line.strip()]
-    if len(values) > _MAX_VALUES or any(len(v) > 1000 for v in values):
-        return _refused(request, "Refused", "At most 10,000 values of 1,000 characters.", 400)
+    if len(values) > MAX_PLACEHOLDER_VALUES or any(
+        len(v) > MAX_PLACEHOLDER_VALUE_CHARS for v in values
+    ):
+        limits = f"{MAX_PLACEHOLDER_VALUES:,} values of {MAX_PLACEHOLDER_VALUE_CHARS:,} characters"
+        return _refused(request, "Refused", f"At most {limits}.", 400)
     try:
         await run_in_threadpool(book.set_placeholder, name, values or None)
     except RuleBookError as exc:
