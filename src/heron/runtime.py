@@ -313,11 +313,20 @@ _PRELOAD = (
 )
 
 
+def _fork_context() -> Any:
+    # forkserver: workers start from a clean process, not a fork of one holding a DuckDB
+    # connection and Arrow thread pools; the pipeline's modules are imported once in the
+    # fork server, not once per worker.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_PRELOAD))
+    return context
+
+
 def start_fork_server() -> None:
     """Start the fork server workers are made from, now: it imports the pipeline's modules
     (about 0.4 CPU-s) in its own process while this one goes on (opening the node),
     instead of after, when the pool's first worker is asked for."""
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(_PRELOAD))
+    _fork_context()
     forkserver.ensure_running()
 
 
@@ -329,14 +338,9 @@ class WorkerPool:
         self.engine = engine
         self._table_owner = spec.table_owner
         sweep()  # result files of pools whose process was killed
-        # forkserver: workers start from a clean process, not a fork of one holding a
-        # DuckDB connection and Arrow thread pools.
-        context = multiprocessing.get_context("forkserver")
-        # Imported once in the fork server, not once per worker.
-        context.set_forkserver_preload(list(_PRELOAD))
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=context,
+            mp_context=_fork_context(),
             initializer=_init_worker,
             initargs=(spec,),
         )
