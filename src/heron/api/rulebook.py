@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from heron.detect.correlate.engine import CorrelationEngine
 from heron.detect.correlate.rules import CorrelationRule, CorrelationRuleError
 from heron.detect.engine import DetectionEngine, correlation_rules
@@ -40,6 +38,7 @@ from heron.detect.rulestate import (
     placeholders_path,
     rule_placeholders,
     rules_state_path,
+    save_disabled_rule_ids,
     set_rule_placeholder,
     upload_dir,
     uploaded_rule_files,
@@ -140,12 +139,6 @@ class RuleBook:
             return _State(disabled_rule_ids(self.data_dir))
         except ConfigError as exc:
             raise RuleBookError(str(exc), 500) from None
-
-    def _save_state(self, state: _State) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps({"disabled": sorted(state.disabled)}))
-        os.replace(tmp, self.state_path)
 
     # -- loading and applying -----------------------------------------------------------
 
@@ -319,7 +312,7 @@ class RuleBook:
             state = self._state()
             disabled = state.disabled - {rule_id} if enabled else state.disabled | {rule_id}
             new = _State(frozenset(disabled))
-            self._save_state(new)
+            save_disabled_rule_ids(self.data_dir, new.disabled)
             self._apply(self._loaded or loaded, new)
         return {"id": rule_id, "enabled": enabled, "live": self.engine is not None}
 

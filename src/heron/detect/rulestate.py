@@ -27,6 +27,7 @@ __all__ = [
     "rule_paths_with_uploads",
     "rule_placeholders",
     "rules_state_path",
+    "save_disabled_rule_ids",
     "set_rule_placeholder",
     "upload_dir",
     "uploaded_rule_files",
@@ -34,6 +35,15 @@ __all__ = [
 
 #: A placeholder's name as rules write it between percent signs.
 _PLACEHOLDER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+
+def _replace(path: Path, data: bytes) -> None:
+    # Written aside, then renamed: a reader (a running node's ``follow_files``) sees the
+    # old file or the new one, and each write is a new inode it can tell apart.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def upload_dir(data_dir: Path) -> Path:
@@ -62,6 +72,11 @@ def disabled_rule_ids(data_dir: Path) -> frozenset[str]:
         return frozenset()
     except (orjson.JSONDecodeError, AttributeError, TypeError) as exc:
         raise ConfigError(f"{path}: damaged ({exc})") from None
+
+
+def save_disabled_rule_ids(data_dir: Path, disabled: frozenset[str]) -> None:
+    """Switch off exactly these rule ids (``heron rules disable``, the API, the web UI)."""
+    _replace(rules_state_path(data_dir), orjson.dumps({"disabled": sorted(disabled)}))
 
 
 def rule_paths_with_uploads(
@@ -113,11 +128,8 @@ def set_rule_placeholder(data_dir: Path | str, name: str, values: Sequence[str] 
         current.pop(name, None)
     else:
         current[name] = list(values)
-    path = placeholders_path(Path(data_dir))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps(dict(sorted(current.items())), option=orjson.OPT_INDENT_2))
-    os.replace(tmp, path)
+    data = orjson.dumps(dict(sorted(current.items())), option=orjson.OPT_INDENT_2)
+    _replace(placeholders_path(Path(data_dir)), data)
 
 
 def _node_rules_path(data_dir: Path) -> Path:
@@ -126,12 +138,8 @@ def _node_rules_path(data_dir: Path) -> Path:
 
 def record_node_rules(data_dir: Path, paths: Sequence[Path] | None) -> None:
     """Note the rule files a node serving ``data_dir`` runs (None: the built-in pack)."""
-    path = _node_rules_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     listed = None if paths is None else [str(Path(p).resolve()) for p in paths]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps({"rules": listed}))
-    os.replace(tmp, path)
+    _replace(_node_rules_path(data_dir), orjson.dumps({"rules": listed}))
 
 
 def node_rule_paths(data_dir: Path) -> list[Path] | None:
