@@ -62,6 +62,9 @@ class HttpConfig(_Model):
     port: Port = DEFAULT_HTTP_PORT
     # Elasticsearch's http.max_content_length is 100mb; bigger bodies get 413.
     max_body_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    # A file sent to ``POST /api/ingest`` (``heron ingest`` while the node runs) is
+    # spooled to disk, not held in memory: this bounds the disk it may take.
+    max_upload_bytes: int = Field(default=4 * 1024**3, ge=1024)
     # Connections and requests served at once; more get 503 (memory stays bounded).
     max_connections: int = Field(default=1024, ge=1)
     tls: TlsConfig | None = None

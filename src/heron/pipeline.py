@@ -44,6 +44,7 @@ __all__ = [
     "ChunkTransformer",
     "IngestSummary",
     "Pipeline",
+    "named_chunks",
     "transform",
 ]
 
@@ -294,7 +295,7 @@ class Pipeline:
             try:
                 span = spans.get(path, WHOLE)
                 chunks = read_file(path, fmt, max_line_bytes=limit, blocks=True, span=span)
-                yield from merger.add_all(chunks if name is None else _named(chunks, name))
+                yield from merger.add_all(chunks if name is None else named_chunks(chunks, name))
             except (OSError, ParseError) as exc:
                 source = name or str(path)
                 reason = f"cannot read file: {exc}".replace(str(path), source)
@@ -306,8 +307,9 @@ class Pipeline:
         yield from merger.flush()
 
 
-def _named(chunks: Iterator[RawChunk], name: str) -> Iterator[RawChunk]:
-    """Chunks of a spooled stream, named as the stream, not as the spool file."""
+def named_chunks(chunks: Iterator[RawChunk], name: str) -> Iterator[RawChunk]:
+    """Chunks of a spooled stream (standard input, an upload), named as the stream,
+    not as the spool file."""
     for chunk in chunks:
         chunk.source = name
         chunk.dead_letters = [replace(letter, source=name) for letter in chunk.dead_letters]

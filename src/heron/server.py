@@ -17,17 +17,23 @@ import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from heron.api.app import RouteGroup, create_app
 from heron.api.health import health_routes
 from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.auth import AuthStore
+from heron.auth.middleware import LocalCaller
+from heron.auth.principal import Principal, expand_scopes
 from heron.collector import Collector
 from heron.config import ServeConfig, TlsConfig
+from heron.control import ControlSocket, bind_control_socket, local_user
 from heron.detect.rulestate import record_node_rules
+from heron.errors import HeronError
 from heron.runtime import Node
 from heron.sources.syslog import SyslogSource
 
@@ -43,6 +49,8 @@ class Listening:
     listeners: list[tuple[str, str, str, int]] = field(default_factory=list)
     #: One-time token to create the first admin (``POST /api/setup``); None once users exist.
     setup_token: str | None = None
+    #: Where local ``heron`` commands reach this node (``heron.control``); None: nowhere.
+    control_socket: str | None = None
 
     def port_of(self, what: str) -> int:
         for name, _, _, port in self.listeners:
@@ -73,7 +81,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: Starlette, config: ServeConfig, tls: TlsConfig | None) -> _Server:
+def _uvicorn(app: ASGIApp, config: ServeConfig, tls: TlsConfig | None) -> _Server:
     options: dict[str, object] = {
         "lifespan": "off",
         "log_level": "warning",
@@ -98,6 +106,27 @@ def _uvicorn(app: Starlette, config: ServeConfig, tls: TlsConfig | None) -> _Ser
                 ssl.CERT_REQUIRED if tls.require_client_cert else ssl.CERT_OPTIONAL
             )
     return _Server(uvicorn.Config(app, **options))  # type: ignore[arg-type]
+
+
+def _control_server(
+    data_dir: Path,
+    app: ASGIApp,
+    config: ServeConfig,
+    servers: list[tuple[_Server, socket.socket]],
+) -> ControlSocket | None:
+    """The API on the data directory's control socket, for local ``heron`` commands.
+
+    A node runs without one where it cannot be made (a file system without sockets):
+    the commands then say the data directory is in use, as before.
+    """
+    try:
+        control = bind_control_socket(data_dir)
+    except (OSError, HeronError) as exc:
+        log.warning("no control socket (local heron commands cannot reach this node): %s", exc)
+        return None
+    local = Principal(local_user(), "local", expand_scopes({"admin"}))
+    servers.append((_uvicorn(LocalCaller(app, local), config, None), control.sock))
+    return control
 
 
 async def run_server(
@@ -131,14 +160,14 @@ async def run_server(
 
     listening = Listening()
     servers: list[tuple[_Server, socket.socket]] = []
+    control: ControlSocket | None = None
     auth_owned = auth is None
     auth = auth if auth is not None else AuthStore(node.data_dir)
     try:
         listening.setup_token = auth.create_setup_token()
+        # The API serves the control socket even when no HTTP listener is configured.
+        app = create_app(node, config, collector=collector, route_groups=route_groups, auth=auth)
         if config.http.enabled:
-            app = create_app(
-                node, config, collector=collector, route_groups=route_groups, auth=auth
-            )
             sock = _bind(config.http.host, config.http.port)
             servers.append((_uvicorn(app, config, config.http.tls), sock))
             listening.listeners.append(("http", "tcp", config.http.host, sock.getsockname()[1]))
@@ -149,10 +178,14 @@ async def run_server(
             servers.append((_uvicorn(own, config, listener.tls), sock))
             for name in listener.names:
                 listening.listeners.append((name, "tcp", listener.host, sock.getsockname()[1]))
+        control = _control_server(node.data_dir, app, config, servers)
+        listening.control_socket = str(control.path) if control is not None else None
         await collector.start()
     except BaseException:
         for _, sock in servers:
             sock.close()
+        if control is not None:
+            control.close()
         await collector.stop()
         if auth_owned:
             auth.close()
@@ -167,11 +200,7 @@ async def run_server(
         record_node_rules(node.data_dir, node.rule_paths)
     # Rule changes made by `heron rules …` while the node runs (the app's lifespan, which
     # would start this, is off here).
-    rulebook = (
-        app.state.rulebook
-        if config.http.enabled
-        else RuleBook(node.data_dir, node.detector, node.rule_paths)
-    )
+    rulebook: RuleBook = app.state.rulebook
     following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
     try:
         while not all(server.started for server, _ in servers):
@@ -196,6 +225,8 @@ async def run_server(
         await collector.stop()
         for _, sock in servers:
             sock.close()
+        if control is not None:
+            control.close()
         if auth_owned:
             auth.close()
         if handle_signals:

@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/metrics"): Entry("open"),
     ("GET", "/api/events"): Entry("read", params={"host.name": "x"}),
     ("POST", "/api/hunt"): Entry("read", json={"query": "events | take 1"}),
+    ("POST", "/api/ingest"): Entry("ingest", json={"message": "matrix"}),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),
     ("GET", "/api/alerts/{alert_id}"): Entry("read", path="/api/alerts/ALERT"),

@@ -32,6 +32,7 @@ from heron.api.routes_access import router as access_router
 from heron.api.routes_alerts import router as alerts_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
+from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
 from heron.api.rulebook import RuleBook, follow_rule_files
@@ -57,6 +58,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
     for part in (
         events_router,
+        ingest_router,
         export_router,
         alerts_router,
         rules_router,
@@ -144,7 +146,7 @@ def create_app(
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost last: credentials are resolved (and anonymous /api calls refused)
     # before a body is read; then /api bodies are bounded.
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, per_path={"/api/ingest": config.http.max_upload_bytes})
     app.add_middleware(AuthMiddleware, auth=auth_store)
     app.state.node = node
     app.state.collector = active

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -35,25 +35,33 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """413 for an ``/api`` body over ``max_bytes``, declared or streamed."""
+    """413 for an ``/api`` body over ``max_bytes`` (or its path's own limit in
+    ``per_path``: file uploads), declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_API_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_API_BODY,
+        per_path: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "") if scope["type"] == "http" else ""
         if not path.startswith("/api/"):
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(path, self.max_bytes)
         for key, value in scope.get("headers", ()):
             if key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
-                    await _too_large(send, self.max_bytes)
+                if declared > limit:
+                    await _too_large(send, limit)
                     return
         seen = 0
         started = False
@@ -63,8 +71,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if seen > limit:
+                    raise _TooLarge(limit)
             return message
 
         async def tracking(message: MutableMapping[str, Any]) -> None:
@@ -77,7 +85,7 @@ class BodyLimit:
             await self.app(scope, limited, tracking)
         except _TooLarge:
             if not started:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, limit)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -17,11 +17,20 @@ import orjson
 from heron.auth.principal import Principal
 from heron.auth.store import TOKEN_PREFIX, AuthStore
 
-__all__ = ["PUBLIC_API_PATHS", "SESSION_COOKIE", "AuthMiddleware", "principal_from_headers"]
+__all__ = [
+    "PUBLIC_API_PATHS",
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "LocalCaller",
+    "principal_from_headers",
+]
 
 SESSION_COOKIE = "heron_session"
 #: ``/api`` paths answered without credentials (they check what is posted).
 PUBLIC_API_PATHS = frozenset({"/api/login", "/api/setup"})
+#: ASGI scope key of a caller known before any header is read (``LocalCaller``). A
+#: scope key, not a header: nothing a client sends can set it.
+LOCAL_PRINCIPAL = "heron.local_principal"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -75,7 +84,7 @@ class AuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        principal = principal_from_headers(self.auth, scope)
+        principal = scope.get(LOCAL_PRINCIPAL) or principal_from_headers(self.auth, scope)
         scope.setdefault("state", {})["principal"] = principal
         path: str = scope.get("path", "")
         if (
@@ -85,6 +94,20 @@ class AuthMiddleware:
         ):
             await _unauthorized(send)
             return
+        await self.app(scope, receive, send)
+
+
+class LocalCaller:
+    """``app`` as served on the node's control socket (``heron.control``): whoever can
+    connect there is the node's OS user or root, so every call is the local admin's."""
+
+    def __init__(self, app: ASGIApp, principal: Principal) -> None:
+        self.app = app
+        self.principal = principal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[LOCAL_PRINCIPAL] = self.principal
         await self.app(scope, receive, send)
 
 

@@ -34,8 +34,8 @@ def expand_scopes(
 class Principal:
     """An authenticated caller."""
 
-    name: str  # user name, or token name
-    kind: Literal["user", "token"]
+    name: str  # user name, token name, or OS user (a caller on the control socket)
+    kind: Literal["user", "token", "local"]
     scopes: frozenset[str]  # expanded: an analyst has {"read", "analyst"}
     session_id: str | None = None
 
@@ -44,5 +44,5 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """The name the audit log records: ``alice`` or ``token:ci-export``."""
-        return self.name if self.kind == "user" else f"token:{self.name}"
+        """The name the audit log records: ``alice``, ``token:ci-export``, ``local:root``."""
+        return self.name if self.kind == "user" else f"{self.kind}:{self.name}"

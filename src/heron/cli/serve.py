@@ -137,6 +137,11 @@ def serve(
                         "(POST /api/setup, the /ui/setup page, or 'heron users create "
                         "NAME --admin')"
                     )
+                if listening.control_socket is not None:
+                    click.echo(
+                        f"heron: local commands (heron ingest, …) reach this node through "
+                        f"{listening.control_socket}"
+                    )
                 click.echo(
                     f"heron: serving {root} (pid {os.getpid()}); Ctrl+C stops after "
                     "committing what is queued"

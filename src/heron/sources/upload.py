@@ -1,0 +1,154 @@
+"""Files handed to a running node (``POST /api/ingest``): spooled, read, queued, committed.
+
+The body is written to ``<data-dir>/spool/`` as it arrives, so memory stays flat
+whatever its size, and is then read as ``heron ingest`` reads a file: its format
+detected from content (EVTX, CloudTrail documents, gzip, line formats), bad records
+kept as dead letters with their line. Chunks go through the node's one intake queue,
+as every source's do, so an upload waits for room instead of crowding out live
+sources. The answer comes once every chunk is committed: what it counts is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from heron.errors import ParseError
+from heron.intake import Committed
+from heron.model.deadletter import DeadLetter
+from heron.model.timeutil import now_ns
+from heron.pipeline import named_chunks
+from heron.processes import alive
+from heron.sources.base import SourceRuntime
+from heron.sources.file import RawChunk, is_simulation_labels, read_file
+
+__all__ = ["UploadSummary", "ingest_upload", "spool_upload"]
+
+SPOOL_PREFIX = "upload-"
+#: Spooled bytes written per call: few thread hops, a small buffer.
+WRITE_BYTES = 1 << 20
+#: Dead letters named in an answer (all of them are stored).
+SHOWN_DEAD_LETTERS = 20
+
+
+class UploadTooLargeError(ValueError):
+    """The body went over the upload limit."""
+
+
+@dataclass(slots=True)
+class UploadSummary:
+    """What an upload became, once committed."""
+
+    events: int = 0
+    failed: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    dead_letters: list[DeadLetter] = field(default_factory=list)  # the first few
+    messages: list[str] = field(default_factory=list)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove spools of uploads whose node is gone (the name holds its pid)."""
+    for left in folder.glob(f"{SPOOL_PREFIX}*"):
+        pid = left.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+            with contextlib.suppress(OSError):
+                left.unlink()
+
+
+@contextlib.asynccontextmanager
+async def spool_upload(
+    data_dir: Path, body: AsyncIterator[bytes], max_bytes: int
+) -> AsyncIterator[tuple[Path, int]]:
+    """The body written to a spool file: ``(path, size)``; the file goes afterwards.
+
+    Raises ``UploadTooLargeError`` past ``max_bytes`` (the API's limit stops it sooner).
+    """
+    folder = data_dir / "spool"
+    folder.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(_sweep, folder)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            pending: list[bytes] = []
+            held = 0
+            async for part in body:
+                size += len(part)
+                if size > max_bytes:
+                    raise UploadTooLargeError(f"upload larger than the limit of {max_bytes} bytes")
+                pending.append(part)
+                held += len(part)
+                if held >= WRITE_BYTES:
+                    await asyncio.to_thread(out.write, b"".join(pending))
+                    pending, held = [], 0
+            if pending:
+                await asyncio.to_thread(out.write, b"".join(pending))
+        yield path, size
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _chunks(path: Path, name: str, fmt: str, max_line_bytes: int) -> Generator[RawChunk]:
+    """The spooled file's chunks, named as the upload; a file that cannot be read is one
+    dead letter (as in ``heron ingest``)."""
+    try:
+        yield from named_chunks(read_file(path, fmt, max_line_bytes=max_line_bytes), name)
+    except (OSError, ParseError) as exc:
+        reason = f"cannot read file: {exc}".replace(str(path), name)
+        letter = DeadLetter.of(name, reason, b"", "file", now_ns())
+        yield RawChunk(name, "auto", dead_letters=[letter])
+
+
+async def ingest_upload(
+    runtime: SourceRuntime, path: Path, name: str, fmt: str, size: int
+) -> UploadSummary:
+    """Queue the spooled file's records and wait until all are committed.
+
+    A commit that fails raises: the events counted so far are stored, the rest not.
+    """
+    started = time.perf_counter()
+    summary = UploadSummary(bytes=size)
+    if size == 0:
+        summary.messages.append(f"{name}: empty file, nothing to ingest")
+        return summary
+    if await asyncio.to_thread(is_simulation_labels, path):
+        summary.messages.append(f"{name}: simulation labels, not telemetry: skipped")
+        return summary
+    reader = _chunks(path, name, fmt, runtime.max_line_bytes)
+    metrics = runtime.metrics
+    waiting: list[asyncio.Future[Committed]] = []
+    try:
+        while (chunk := await asyncio.to_thread(next, reader, None)) is not None:
+            count = len(chunk.records) + len(chunk.dead_letters)
+            if not count:
+                continue
+            metrics.received += count
+            metrics.bytes += sum(len(r) for r in chunk.records)
+            future = await runtime.intake.submit(
+                [chunk], metrics, nbytes=sum(len(r) for r in chunk.records), from_file=True
+            )
+            assert future is not None
+            waiting.append(future)
+    finally:
+        reader.close()
+        # Every queued chunk is waited for, even when reading failed half way: the
+        # answer must not go out while some of the upload is still being committed.
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        summary.events += outcome.events
+        for letters in outcome.dead_letters:
+            summary.failed += len(letters)
+            room = SHOWN_DEAD_LETTERS - len(summary.dead_letters)
+            summary.dead_letters.extend(letters[: max(room, 0)])
+    summary.seconds = time.perf_counter() - started
+    return summary
