@@ -21,8 +21,8 @@ from heron.cli.options import data_dir_option
 from heron.errors import HeronError
 from heron.model.timeutil import now_ns
 from heron.parsers import FORMATS, ParseContext
-from heron.pipeline import Pipeline
-from heron.sources.file import STDIN, WHOLE, iter_files
+from heron.pipeline import IngestSummary, Pipeline
+from heron.sources.file import DEFAULT_MAX_LINE_BYTES, STDIN, WHOLE, iter_files
 
 __all__ = ["SPOOL_KEEP_S", "ingest"]
 
@@ -128,7 +128,7 @@ def _spooled_stdin(data_dir: Path) -> Iterator[Path]:
 @click.option(
     "--max-line-bytes",
     type=int,
-    default=1024 * 1024,
+    default=DEFAULT_MAX_LINE_BYTES,
     show_default=True,
     help="Longer lines go to the dead-letter record.",
 )
@@ -182,6 +182,22 @@ def ingest(
     )
 
     context = ParseContext(year=year, timezone=_parse_tz(tz))
+    from heron.control import running_node_socket
+
+    node_socket = running_node_socket(Path(data_dir))
+    if node_socket is not None:
+        changed = {
+            "--rules": bool(rule_paths),
+            "--no-detect": no_detect,
+            "--workers": workers is not None,
+            "--skip-ingested": skip_ingested,
+            "--year": year is not None,
+            "--timezone": tz.upper() not in ("UTC", "Z"),
+            "--max-line-bytes": max_line_bytes != DEFAULT_MAX_LINE_BYTES,
+        }
+        given = [option for option, used in changed.items() if used]
+        _through_node(node_socket, Path(data_dir), paths, include, fmt, as_json, started, given)
+        return
     try:
         with ExitStack() as stack:
             names: dict[Path, str] = {}
@@ -271,6 +287,10 @@ def ingest(
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     summary.seconds = time.perf_counter() - started
+    _report(summary, as_json)
+
+
+def _report(summary: IngestSummary, as_json: bool, *, detections: bool = True) -> None:
     for message in summary.messages:
         click.echo(f"{click.style('note:', fg='yellow')} {message}", err=True)
     if as_json:
@@ -283,10 +303,40 @@ def ingest(
                 }
             ).decode()
         )
-    else:
-        click.echo(
-            f"{summary.events:,} events from {summary.files} file(s) in {summary.seconds:.2f} s "
-            f"({summary.rate:,.0f} events/s); {summary.failed:,} failed "
-            f"(dead letters: 'heron deadletters'); {summary.detections:,} detections",
-            err=True,
+        return
+    found = f"; {summary.detections:,} detections" if detections else ""
+    click.echo(
+        f"{summary.events:,} events from {summary.files} file(s) in {summary.seconds:.2f} s "
+        f"({summary.rate:,.0f} events/s); {summary.failed:,} failed "
+        f"(dead letters: 'heron deadletters'){found}",
+        err=True,
+    )
+
+
+def _through_node(
+    node_socket: Path,
+    data_dir: Path,
+    paths: tuple[Path, ...],
+    include: tuple[str, ...],
+    fmt: str,
+    as_json: bool,
+    started: float,
+    refused: list[str],
+) -> None:
+    """The load handed to the node that serves ``data_dir`` (``heron.cli.ingest_node``)."""
+    from heron.cli.ingest_node import ingest_through_node
+
+    if refused:
+        raise click.ClickException(
+            f"a node serves {data_dir} and ingests with its own rules and settings, so "
+            f"{', '.join(refused)} cannot be used now: leave it out, or stop the node first"
         )
+    try:
+        files = [f for p in paths for f in ([p] if p == Path(STDIN) else iter_files([p], include))]
+        total = sum(f.stat().st_size for f in files if f != Path(STDIN))
+        with _progress(total, not as_json and sys.stderr.isatty()) as advance:
+            summary = ingest_through_node(node_socket, data_dir, files, fmt, advance)
+    except HeronError as exc:
+        raise click.ClickException(str(exc)) from exc
+    summary.seconds = time.perf_counter() - started
+    _report(summary, as_json, detections=False)
