@@ -53,6 +53,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/events"): Entry("read", params={"host.name": "x"}),
     ("POST", "/api/hunt"): Entry("read", json={"query": "events | take 1"}),
     ("POST", "/api/ingest"): Entry("ingest", json={"message": "matrix"}),
+    ("GET", "/api/stats"): Entry("read"),
+    ("GET", "/api/deadletters"): Entry("read"),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),
     ("GET", "/api/alerts/{alert_id}"): Entry("read", path="/api/alerts/ALERT"),

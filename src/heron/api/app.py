@@ -35,6 +35,7 @@ from heron.api.routes_export import router as export_router
 from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
+from heron.api.routes_store import router as store_router
 from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.audit import AuditLog
 from heron.auth import AuthStore
@@ -59,6 +60,7 @@ def api_router() -> APIRouter:
     for part in (
         events_router,
         ingest_router,
+        store_router,
         export_router,
         alerts_router,
         rules_router,

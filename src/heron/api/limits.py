@@ -11,9 +11,11 @@ from starlette.exceptions import HTTPException
 from heron.auth.middleware import ASGIApp, Receive, Scope, Send
 
 __all__ = [
+    "MAX_ALERT_PAGE",
     "MAX_API_BODY",
     "MAX_BULK_IDS",
     "MAX_EVENTS_LIMIT",
+    "MAX_HUNT_TIMEOUT_S",
     "MAX_QUERY_CHARS",
     "MAX_RULE_BYTES",
     "BodyLimit",
@@ -25,6 +27,8 @@ MAX_RULE_BYTES = 256 * 1024
 MAX_QUERY_CHARS = 64 * 1024
 MAX_BULK_IDS = 1000
 MAX_EVENTS_LIMIT = 10_000
+MAX_ALERT_PAGE = 1000
+MAX_HUNT_TIMEOUT_S = 300.0
 
 
 class _TooLarge(HTTPException):

@@ -9,14 +9,13 @@ from pydantic import BaseModel, Field
 
 from heron.alerts import UNSET, AlertNotFound, AlertStore
 from heron.api.access import audit, needs, principal
-from heron.api.limits import MAX_BULK_IDS
+from heron.api.limits import MAX_ALERT_PAGE, MAX_BULK_IDS
 from heron.api.params import duration_ns, time_ns
 
 __all__ = ["alert_store", "router"]
 
 router = APIRouter(tags=["alerts"])
 
-MAX_ALERT_PAGE = 1000
 MAX_DETAIL_EVENTS = 200
 Status = Literal["new", "acknowledged", "closed"]
 Disposition = Literal["true_positive", "benign", "false_positive"]

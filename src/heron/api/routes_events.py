@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from heron.api.access import audit, needs
 from heron.api.errors import ApiError
-from heron.api.limits import MAX_EVENTS_LIMIT, MAX_QUERY_CHARS
+from heron.api.limits import MAX_EVENTS_LIMIT, MAX_HUNT_TIMEOUT_S, MAX_QUERY_CHARS
 from heron.api.params import check_field, time_ns
 from heron.errors import StoreError
 from heron.query.api import hunt_json
@@ -34,7 +34,9 @@ class EventsPage(BaseModel):
 class HuntRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="A hunt")
     limit: int = Field(1000, ge=1, le=MAX_EVENTS_LIMIT)
-    timeout: float = Field(30.0, gt=0, le=300, description="Seconds before the hunt is stopped")
+    timeout: float = Field(
+        30.0, gt=0, le=MAX_HUNT_TIMEOUT_S, description="Seconds before the hunt is stopped"
+    )
 
 
 class Column(BaseModel):

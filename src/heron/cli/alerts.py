@@ -2,26 +2,36 @@
 
 ``heron alerts`` (or ``heron alerts list``) lists alerts, most recently seen first;
 ``show`` prints one alert and its history; ``update`` triages one or many alerts at
-once; ``suppress`` manages suppressions. Reading opens the data directory read-only;
-changing alerts needs it free (not held by a running ``heron serve``).
+once; ``suppress`` manages suppressions. Reading opens the data directory read-only,
+or asks the running ``heron serve`` that holds it (``heron.cli.node``), which also
+makes updates; suppressions need the directory free.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import click
 
 from heron.alerts import UNSET, AlertStore, Unset
 from heron.alerts.schema import ALERT_TIMESTAMPS
-from heron.cli.alerts_common import actor_option, audit, open_store
+from heron.api.limits import MAX_ALERT_PAGE
+from heron.cli.alerts_common import (
+    actor_option,
+    audit,
+    default_actor,
+    given_data_dir,
+    open_store,
+)
 from heron.cli.alerts_suppress import suppress
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows, jsonable
 from heron.cli.risk import risk
 from heron.errors import HeronError
-from heron.model.alert import ALERT_STATUSES, DISPOSITIONS, LEVELS, Alert
+from heron.model.alert import ALERT_STATUSES, DISPOSITIONS, LEVELS
 from heron.model.timeutil import format_ns, parse_time
 
 __all__ = ["alerts"]
@@ -119,29 +129,58 @@ def _list(
     since_ns = _time(since, "--since")
     until_ns = _time(until, "--until")
     statuses = ["new", "acknowledged"] if status == "open" else status
-    with open_store(data_dir, write=False) as store:
-        try:
-            found = AlertStore(store).list(
-                limit=limit,
-                offset=offset,
-                rule_id=rule_id,
-                min_level=level,
-                since=since_ns,
-                until=until_ns,
-                status=statuses,
-                assignee=assignee,
-                unassigned=unassigned,
-                entity=_entity(entity),
-                text=text,
-                order=order,
-            )
-        except HeronError as exc:
-            raise click.ClickException(str(exc)) from exc
-    _emit(found, output_format, title=f"{len(found)} alerts")
+    filters: dict[str, Any] = {
+        "rule_id": rule_id,
+        "min_level": level,
+        "since": since_ns,
+        "until": until_ns,
+        "status": statuses,
+        "assignee": assignee,
+        "unassigned": unassigned,
+        "entity": _entity(entity),
+        "text": text,
+    }
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            rows = _list_node(node, limit, offset, order, filters)
+        else:
+            with open_store(data_dir, write=False) as store:
+                try:
+                    found = AlertStore(store).list(
+                        limit=limit, offset=offset, order=order, **filters
+                    )
+                except HeronError as exc:
+                    raise click.ClickException(str(exc)) from exc
+            rows = [a.to_row() for a in found]
+    _emit(rows, output_format, title=f"{len(rows)} alerts")
 
 
-def _emit(found: list[Alert], output_format: str, *, title: str) -> None:
-    rows = [jsonable(a.to_row(), ALERT_TIMESTAMPS) for a in found]
+def _list_node(
+    node: NodeApi, limit: int, offset: int, order: str, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The same page asked of the running node (``GET /api/alerts``, pages of its size)."""
+    names = {"min_level": "level"}
+    params: list[tuple[str, Any]] = [("order", order)]
+    for key, value in filters.items():
+        if value is None or value is False:
+            continue
+        if key == "entity":
+            value = ":".join(value)
+        for item in value if isinstance(value, list) else [value]:
+            params.append((names.get(key, key), item))
+    rows: list[dict[str, Any]] = []
+    while len(rows) < limit:
+        page = min(limit - len(rows), MAX_ALERT_PAGE)
+        at = [*params, ("limit", page), ("offset", offset + len(rows))]
+        found: list[dict[str, Any]] = node.call("GET", "/api/alerts", params=at)["alerts"]
+        rows.extend(found)
+        if len(found) < page:
+            break
+    return rows
+
+
+def _emit(found: list[dict[str, Any]], output_format: str, *, title: str) -> None:
+    rows = [jsonable(row, ALERT_TIMESTAMPS) for row in found]
     if output_format == "table":
         emit_rows(rows, "table", columns=_TABLE_COLUMNS, title=title)
     elif output_format == "csv":
@@ -175,14 +214,21 @@ def list_alerts(**options: Any) -> None:
 @data_dir_option
 def show(alert_id: str, output_format: str, data_dir: str) -> None:
     """One alert in full, and who changed what on it (its history)."""
-    with open_store(data_dir, write=False) as store:
-        found = AlertStore(store)
-        alert = found.get(alert_id)
-        if alert is None:
-            raise click.ClickException(f"no such alert: {alert_id}")
-        history = found.history(alert_id)
-    row = jsonable(alert.to_row(), ALERT_TIMESTAMPS)
-    changes = [jsonable(c.to_row(), ("time",)) for c in history]
+    missing = f"no such alert: {alert_id}"
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            detail = node.call("GET", f"/api/alerts/{quote(alert_id, safe='')}", not_found=missing)
+            alert, history = detail["alert"], detail["history"]
+        else:
+            with open_store(data_dir, write=False) as store:
+                found = AlertStore(store)
+                found_alert = found.get(alert_id)
+                if found_alert is None:
+                    raise click.ClickException(missing)
+                alert = found_alert.to_row()
+                history = [c.to_row() for c in found.history(alert_id)]
+    row = jsonable(alert, ALERT_TIMESTAMPS)
+    changes = [jsonable(c, ("time",)) for c in history]
     if output_format == "json":
         emit_rows([{**row, "history": changes}], "json")
         return
@@ -190,12 +236,12 @@ def show(alert_id: str, output_format: str, data_dir: str) -> None:
     emit_rows(details, "table", columns=["field", "value"], title=f"alert {alert_id}")
     history_rows = [
         {
-            "time": format_ns(c.time),
-            "actor": c.actor,
+            "time": format_ns(c["time"]),
+            "actor": c["actor"],
             "changes": "; ".join(
-                f"{k}: {a or '-'} → {b or '-'}" for k, (a, b) in c.changes.items()
+                f"{k}: {v['from'] or '-'} → {v['to'] or '-'}" for k, v in c["changes"].items()
             ),
-            "comment": c.comment,
+            "comment": c["comment"],
         }
         for c in history
     ]
@@ -240,6 +286,12 @@ def update(
     if assign is not None and unassign:
         raise click.UsageError("give --assign USER or --unassign, not both")
     assignee: str | Unset | None = None if unassign else (assign if assign is not None else UNSET)
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            ids = list(alert_ids)
+            rows = _update_node(node, ids, actor, status, disposition, assignee, comment)
+            _emit(rows, output_format, title=f"{len(rows)} alerts updated")
+            return
     with open_store(data_dir, write=True) as store:
         try:
             changed = AlertStore(store).update(
@@ -265,7 +317,34 @@ def update(
             "comment": comment,
         },
     )
-    _emit(changed, output_format, title=f"{len(changed)} alerts updated")
+    _emit([a.to_row() for a in changed], output_format, title=f"{len(changed)} alerts updated")
+
+
+def _update_node(
+    node: NodeApi,
+    alert_ids: list[str],
+    actor: str,
+    status: str | None,
+    disposition: str | None,
+    assignee: str | Unset | None,
+    comment: str | None,
+) -> list[dict[str, Any]]:
+    """The update made by the node serving the data directory (``POST /api/alerts/bulk``,
+    all or nothing). The node records it, in the history and the audit log, as the
+    control socket's caller: ``local:<login>``."""
+    if actor != default_actor():
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: it records changes as local:{default_actor()}, "
+            "so --actor cannot be used now (leave it out, or stop the node)"
+        )
+    body: dict[str, Any] = {"ids": alert_ids}
+    for key, value in (("status", status), ("disposition", disposition), ("comment", comment)):
+        if value is not None:
+            body[key] = value
+    if not isinstance(assignee, Unset):
+        body["assignee"] = assignee
+    changed: list[dict[str, Any]] = node.call("POST", "/api/alerts/bulk", json=body)["alerts"]
+    return changed
 
 
 alerts.add_command(suppress)

@@ -15,7 +15,7 @@ from heron.errors import HeronError
 if TYPE_CHECKING:
     from heron.store.duckdb import DuckDBStore
 
-__all__ = ["actor_option", "audit", "default_actor", "open_store"]
+__all__ = ["actor_option", "audit", "default_actor", "given_data_dir", "open_store"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +37,8 @@ def actor_option(func: F) -> F:
     )(func)
 
 
-def _given_above(data_dir: str) -> str:
+def given_data_dir(data_dir: str) -> str:
+    """The data directory a subcommand works on: its own ``--data-dir``, else its group's."""
     # `heron alerts --data-dir X show ID`: the group took --data-dir; use it unless the
     # subcommand was given one of its own.
     ctx = click.get_current_context(silent=True)
@@ -63,7 +64,7 @@ def open_store(data_dir: str, *, write: bool) -> Iterator[DuckDBStore]:
     # Imported here: `heron rules disable` shares the actor and the audit, not the store.
     from heron.store.duckdb import DuckDBStore
 
-    data_dir = _given_above(data_dir)
+    data_dir = given_data_dir(data_dir)
     if not Path(data_dir).exists():
         raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")
     try:
@@ -79,7 +80,7 @@ def audit(data_dir: str, actor: str, action: str, target: str, details: dict[str
 
     shown = {k: v for k, v in details.items() if v is not None}
     try:
-        AuditLog(_given_above(data_dir)).append(
+        AuditLog(given_data_dir(data_dir)).append(
             actor, action, target=target[:2000], details=shown, client="cli"
         )
     except HeronError as exc:

@@ -9,6 +9,8 @@ from typing import Any, TextIO
 import click
 import orjson
 
+from heron.api.limits import MAX_EVENTS_LIMIT, MAX_HUNT_TIMEOUT_S
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
@@ -178,6 +180,10 @@ def _run(text: str, data_dir: str, fmt: str, out: str | None, limit: int, timeou
 
     if fmt == "parquet" and not out:
         raise click.UsageError("--format parquet needs --out FILE")
+    with node_api(data_dir) as node:
+        if node is not None:
+            _run_node(node, text, fmt, out, limit, timeout)
+            return
     with _open(data_dir, read_only=True) as store:
         result = execute(store, text, limit=limit or None, timeout=timeout)
     table = result.table
@@ -193,11 +199,42 @@ def _run(text: str, data_dir: str, fmt: str, out: str | None, limit: int, timeou
                 _emit(rows, table.column_names, fmt, stream)
         else:
             _emit(rows, table.column_names, fmt, None)
-    note = f"{table.num_rows:,} row{'s' if table.num_rows != 1 else ''}"
-    if result.truncated:
+    _note(table.num_rows, result.truncated, limit, fmt, out)
+
+
+def _note(rows: int, truncated: bool, limit: int, fmt: str, out: str | None) -> None:
+    note = f"{rows:,} row{'s' if rows != 1 else ''}"
+    if truncated:
         note += f" (stopped at --limit {limit:,}; more matched)"
-    if fmt == "table" or out or result.truncated:
+    if fmt == "table" or out or truncated:
         click.echo(note, err=True)
+
+
+def _run_node(
+    node: NodeApi, text: str, fmt: str, out: str | None, limit: int, timeout: float
+) -> None:
+    """The hunt run by the node serving the data directory (``POST /api/hunt``): the same
+    rows (``text_rows``), as JSON; Parquet needs the Arrow types, so only a load of its own."""
+    if fmt == "parquet":
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: --format parquet is not available through it "
+            "(use csv or json, GET /api/export, or stop the node)"
+        )
+    if not 0 < limit <= MAX_EVENTS_LIMIT or timeout > MAX_HUNT_TIMEOUT_S:
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: it returns 1 to {MAX_EVENTS_LIMIT:,} rows "
+            f"(--limit) within {MAX_HUNT_TIMEOUT_S:.0f} s (--timeout)"
+        )
+    body = {"query": text, "limit": limit, "timeout": timeout}
+    found = node.call("POST", "/api/hunt", json=body)
+    columns = [c["name"] for c in found["columns"]]
+    rows: list[dict[str, Any]] = found["rows"]
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as stream:
+            _emit(rows, columns, fmt, stream)
+    else:
+        _emit(rows, columns, fmt, None)
+    _note(len(rows), bool(found["truncated"]), limit, fmt, out)
 
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, stream: TextIO | None) -> None:

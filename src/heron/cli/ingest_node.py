@@ -21,10 +21,11 @@ from typing import IO, Any
 import click
 import httpx
 
+from heron.cli.node import error_of, node_client
 from heron.pipeline import IngestSummary
 from heron.sources.file import STDIN
 
-__all__ = ["ingest_through_node", "node_client"]
+__all__ = ["ingest_through_node"]
 
 #: Bytes read from a file per piece of the request body.
 SEND_BYTES = 1 << 20
@@ -32,30 +33,10 @@ SEND_BYTES = 1 << 20
 IN_FLIGHT = 16
 
 
-def node_client(socket_path: Path) -> httpx.Client:
-    """An HTTP client of the node's API on its control socket (no timeout on answers:
-    a large file is answered once all of it is stored)."""
-    return httpx.Client(
-        transport=httpx.HTTPTransport(uds=str(socket_path)),
-        base_url="http://heron-node",
-        timeout=httpx.Timeout(None, connect=10.0),
-    )
-
-
 def _pieces(stream: IO[bytes], sent: Callable[[int], None]) -> Iterator[bytes]:
     while piece := stream.read(SEND_BYTES):
         sent(len(piece))
         yield piece
-
-
-def _error_of(response: httpx.Response) -> str:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return response.text[:500] or response.reason_phrase
-    if isinstance(body, dict):
-        return str(body.get("detail") or body.get("error") or body)
-    return str(body)
 
 
 def ingest_through_node(
@@ -129,7 +110,7 @@ def _send(
         ) from exc
     if response.status_code != 200:
         raise click.ClickException(
-            f"the node refused {name} (HTTP {response.status_code}: {_error_of(response)})"
+            f"the node refused {name} (HTTP {response.status_code}: {error_of(response)})"
         )
     answer: dict[str, Any] = response.json()
     return answer

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from heron.api.limits import MAX_EVENTS_LIMIT
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
@@ -64,16 +67,42 @@ def search(
         raise click.BadParameter(str(exc)) from exc
     if not Path(data_dir).exists():
         raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")
-    try:
-        with DuckDBStore(data_dir, read_only=True) as store:
-            events = store.search(query)
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with node_api(data_dir) as node:
+        if node is not None:
+            events = _search_node(node, query)
+        else:
+            try:
+                with DuckDBStore(data_dir, read_only=True) as store:
+                    events = store.search(query)
+            except HeronError as exc:
+                raise click.ClickException(str(exc)) from exc
     if output_format == "table":
         rows = [_table_row(e) for e in events]
         emit_rows(rows, "table", columns=_TABLE_COLUMNS)
     else:
         emit_rows(events, output_format)
+
+
+def _search_node(node: NodeApi, query: SearchQuery) -> list[dict[str, Any]]:
+    """``query`` asked of the running node (``GET /api/events``)."""
+    if query.limit > MAX_EVENTS_LIMIT:
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: it answers at most {MAX_EVENTS_LIMIT:,} events "
+            "(use a smaller --limit, or 'heron hunt' to count and summarize)"
+        )
+    reserved = {"start", "end", "q", "limit"} & set(query.filters)
+    if reserved:
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: its API cannot filter on {sorted(reserved)}"
+        )
+    if query.limit == 0:
+        return []  # as the store answers LIMIT 0 (the API takes at least 1)
+    params: dict[str, Any] = {"limit": query.limit, **query.filters}
+    for key, value in (("start", query.start), ("end", query.end), ("q", query.text)):
+        if value is not None:
+            params[key] = value
+    events: list[dict[str, Any]] = node.call("GET", "/api/events", params=params)["events"]
+    return events
 
 
 def _table_row(event: dict[str, object]) -> dict[str, object]:

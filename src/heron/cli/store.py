@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import orjson
 
+from heron.cli.node import node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
@@ -30,28 +31,36 @@ def _open(data_dir: str, *, read_only: bool) -> DuckDBStore:
 @data_dir_option
 def stats(output_format: str, data_dir: str) -> None:
     """What the store holds: events, time span, day partitions, dead letters."""
-    with _open(data_dir, read_only=True) as store:
-        st = store.stats()
+    with node_api(data_dir) as node:
+        if node is not None:
+            found = node.call("GET", "/api/stats")
+        else:
+            with _open(data_dir, read_only=True) as store:
+                st = store.stats()
+            found = {
+                "events": st.events,
+                "first": st.first,
+                "last": st.last,
+                "dead_letters": st.dead_letters,
+                "partitions": [
+                    {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
+                    for p in st.partitions
+                ],
+            }
+    first, last = found["first"], found["last"]
     summary = {
-        "events": st.events,
-        "first": format_ns(st.first) if st.first is not None else None,
-        "last": format_ns(st.last) if st.last is not None else None,
-        "dead_letters": st.dead_letters,
-        "partitions": len(st.partitions),
+        "events": found["events"],
+        "first": format_ns(first) if first is not None else None,
+        "last": format_ns(last) if last is not None else None,
+        "dead_letters": found["dead_letters"],
+        "partitions": len(found["partitions"]),
     }
     if output_format == "json":
         click.echo(orjson.dumps(summary).decode())
         return
     for key, value in summary.items():
         click.echo(f"{key:>13}: {value}")
-    emit_rows(
-        [
-            {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
-            for p in st.partitions
-        ],
-        "table",
-        title="partitions",
-    )
+    emit_rows(found["partitions"], "table", title="partitions")
 
 
 @click.command()
@@ -60,16 +69,28 @@ def stats(output_format: str, data_dir: str) -> None:
 @data_dir_option
 def deadletters(limit: int, output_format: str, data_dir: str) -> None:
     """Records that could not be ingested, newest first, with the reason."""
-    with _open(data_dir, read_only=True) as store:
-        letters = store.dead_letters(limit)
+    with node_api(data_dir) as node:
+        if node is not None:
+            found = node.call("GET", "/api/deadletters", params={"limit": limit}) if limit else {}
+            letters = found.get("dead_letters", [])
+        else:
+            with _open(data_dir, read_only=True) as store:
+                letters = [
+                    {
+                        "received": d.received,
+                        "source": d.source,
+                        "location": d.location,
+                        "reason": d.reason,
+                        "raw_size": d.raw_size,
+                        "raw": d.raw,
+                    }
+                    for d in store.dead_letters(limit)
+                ]
     rows = [
         {
-            "received": format_ns(d.received),
-            "source": d.source,
-            "location": d.location,
-            "reason": d.reason,
-            "raw_size": d.raw_size,
-            "raw": d.raw if output_format != "table" else d.raw[:120],
+            **d,
+            "received": format_ns(d["received"]),
+            "raw": d["raw"] if output_format != "table" else d["raw"][:120],
         }
         for d in letters
     ]

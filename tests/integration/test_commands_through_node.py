@@ -1,0 +1,125 @@
+"""The read commands, and ``alerts update``, while ``heron serve`` holds the data directory.
+
+They ask the node over its control socket; what they print must be what they print
+when they open the store themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .serving import HeronProcess, free_port
+
+HERON = [sys.executable, "-m", "heron.cli"]
+
+#: Commands and options whose output is compared, node against store.
+READS = [
+    ["search", "--format", "json", "--limit", "40"],
+    ["search", "--format", "csv", "event.code=4625", "--limit", "10"],
+    ["search", "--format", "json", "--from", "2019-03-01", "--to", "2019-04-01", "--limit", "5"],
+    ["alerts", "--format", "json"],
+    ["alerts", "list", "--format", "csv", "--level", "medium", "--limit", "3", "--offset", "1"],
+    ["alerts", "--format", "json", "--status", "open", "--entity", "host=MSEDGEWIN10"],
+    [
+        "hunt",
+        "--format",
+        "json",
+        "events | summarize n=count() by event.code | sort by n desc, event.code asc",
+    ],
+    [
+        "hunt",
+        "--format",
+        "csv",
+        "--limit",
+        "3",
+        "events | project event.id, event.code | sort by event.id asc",
+    ],
+    ["stats", "--format", "json"],
+    ["deadletters", "--format", "json"],
+]
+
+
+def _heron(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HERON, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def _out(data_dir: Path, *args: str) -> str:
+    proc = _heron(data_dir, *args)
+    assert proc.returncode == 0, (args, proc.stderr)
+    return proc.stdout
+
+
+def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: Path) -> None:
+    data_dir = tmp_path / "data"
+    samples = corpora / "evtx" / "EVTX-ATTACK-SAMPLES" / "Credential Access"
+    bad = tmp_path / "bad.log"
+    bad.write_bytes(b'{"message": "fine"}\n\xff not UTF-8\n')
+    loaded = _heron(data_dir, "ingest", "--json", "--include", "*.evtx", str(samples), str(bad))
+    assert loaded.returncode == 0, loaded.stderr
+    alert_id = json.loads(_out(data_dir, "alerts", "--format", "json", "--limit", "1"))["alert.id"]
+    reads = [*READS, ["alerts", "show", alert_id, "--format", "json"]]
+
+    node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
+    try:
+        through_node = [_out(data_dir, *args) for args in reads]
+    finally:
+        assert node.terminate() == 0
+    # The same reads, with the store opened by the commands themselves.
+    for args, via_node in zip(reads, through_node, strict=True):
+        assert via_node.strip(), args  # every command printed something
+        assert via_node == _out(data_dir, *args), args
+
+
+def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> None:
+    data_dir = tmp_path / "data"
+    samples = corpora / "evtx" / "EVTX-ATTACK-SAMPLES" / "Credential Access"
+    assert _heron(data_dir, "ingest", "--include", "*.evtx", str(samples)).returncode == 0
+    alert_id = json.loads(_out(data_dir, "alerts", "--format", "json", "--limit", "1"))["alert.id"]
+    node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
+    try:
+        updated = _heron(
+            data_dir, "alerts", "update", alert_id, "--status", "acknowledged",
+            "--comment", "seen", "--format", "json",
+        )  # fmt: skip
+        assert updated.returncode == 0, updated.stderr
+        assert json.loads(updated.stdout)["status"] == "acknowledged"
+        # What the API cannot do is refused with the reason, not done differently.
+        actor = _heron(data_dir, "alerts", "update", alert_id, "--comment", "x", "--actor", "bob")
+        assert actor.returncode != 0 and "--actor cannot be used now" in actor.stderr
+        missing = _heron(data_dir, "alerts", "show", "nosuch")
+        assert missing.returncode != 0 and "no such alert: nosuch" in missing.stderr
+        parquet = _heron(data_dir, "hunt", "--format", "parquet", "--out", "x.parquet", "events")
+        assert parquet.returncode != 0 and "parquet is not available" in parquet.stderr
+        too_many = _heron(data_dir, "search", "--limit", "20000")
+        assert too_many.returncode != 0 and "at most 10,000 events" in too_many.stderr
+    finally:
+        assert node.terminate() == 0
+    shown = json.loads(_out(data_dir, "alerts", "show", alert_id, "--format", "json"))
+    assert shown["status"] == "acknowledged"
+    last = shown["history"][-1]
+    assert last["actor"].startswith("local:") and last["comment"] == "seen"
+
+
+@pytest.mark.parametrize("args", [["alerts", "suppress", "list"], ["retention", "--keep", "30d"]])
+def test_commands_the_node_cannot_answer_say_the_directory_is_in_use(
+    tmp_path: Path, args: list[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
+    try:
+        proc = _heron(data_dir, *args)
+    finally:
+        node.kill()
+    assert proc.returncode != 0
+    assert "in use by another Heron process" in proc.stderr
