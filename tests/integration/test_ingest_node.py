@@ -143,6 +143,16 @@ def test_api_ingest_answers_once_stored_and_enforces_its_limits(tmp_path: Path) 
         assert not [p for p in (tmp_path / "spool").iterdir() if p.name.startswith("upload-")]
         assert server.node.store.stats().events == 3
 
+        # A spool that cannot be written (here: no folder to write in) is 507, not 500.
+        spool = tmp_path / "spool"
+        spool.rename(tmp_path / "spool-away")
+        spool.write_text("not a folder")
+        try:
+            unspooled = admin.post("/api/ingest", content=b'{"message": "x"}\n')
+        finally:
+            spool.unlink()
+            (tmp_path / "spool-away").rename(spool)
+        assert unspooled.status_code == 507 and "cannot spool" in unspooled.text
         # Reading is not ingesting.
         reader = server.client("read").post("/api/ingest", content=b'{"message": "x"}\n')
         assert reader.status_code == 403

@@ -32,6 +32,7 @@ from heron.api.routes_access import router as access_router
 from heron.api.routes_alerts import router as alerts_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
+from heron.api.routes_ingest import MAX_UPLOADS
 from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
@@ -155,6 +156,7 @@ def create_app(
     app.state.auth = auth_store
     app.state.audit = audit if audit is not None else AuditLog(node.data_dir)
     app.state.rulebook = rulebook
+    app.state.upload_slots = asyncio.Semaphore(MAX_UPLOADS)
     return app
 
 

@@ -12,14 +12,21 @@ from heron.api.access import audit, needs
 from heron.intake import IntakeClosedError
 from heron.parsers import FORMATS
 from heron.sources.base import SourceRuntime
-from heron.sources.upload import UploadTooLargeError, ingest_upload, spool_upload
+from heron.sources.upload import (
+    UploadSpoolError,
+    UploadTooLargeError,
+    ingest_upload,
+    spool_upload,
+)
 
-__all__ = ["UPLOAD_SOURCE", "router"]
+__all__ = ["MAX_UPLOADS", "UPLOAD_SOURCE", "router"]
 
 router = APIRouter(tags=["ingest"])
 
 #: The name uploads are counted under in ``/metrics``.
 UPLOAD_SOURCE = "upload"
+#: Uploads spooled and ingested at once; more wait for a slot.
+MAX_UPLOADS = 16
 
 
 class DeadLetterOut(BaseModel):
@@ -68,6 +75,7 @@ def _late(node: Any) -> int:
     responses={
         400: {"description": "Unknown format"},
         413: {"description": "Body over the upload limit"},
+        507: {"description": "The upload could not be spooled (disk full)"},
         503: {"description": "The node is stopping"},
     },
     **needs("ingest"),
@@ -84,10 +92,17 @@ async def ingest_file(
     late_before = _late(node)
     body = request.stream()
     try:
-        async with spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size):
+        # Uploads beyond MAX_UPLOADS wait here, their bodies unread: the spool's disk use
+        # stays bounded by MAX_UPLOADS x http.max_upload_bytes.
+        async with (
+            request.app.state.upload_slots,
+            spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size),
+        ):
             summary = await ingest_upload(runtime, path, name, fmt, size)
     except UploadTooLargeError as exc:
         raise HTTPException(413, str(exc)) from None
+    except UploadSpoolError as exc:
+        raise HTTPException(507, str(exc)) from None
     except IntakeClosedError:
         raise HTTPException(503, "the node is stopping: nothing more is taken") from None
     late = _late(node) - late_before

@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from heron.errors import ParseError
 from heron.intake import Committed
@@ -28,7 +29,13 @@ from heron.processes import alive
 from heron.sources.base import SourceRuntime
 from heron.sources.file import RawChunk, is_simulation_labels, read_file
 
-__all__ = ["UploadSummary", "ingest_upload", "spool_upload"]
+__all__ = [
+    "UploadSpoolError",
+    "UploadSummary",
+    "UploadTooLargeError",
+    "ingest_upload",
+    "spool_upload",
+]
 
 SPOOL_PREFIX = "upload-"
 #: Spooled bytes written per call: few thread hops, a small buffer.
@@ -39,6 +46,10 @@ SHOWN_DEAD_LETTERS = 20
 
 class UploadTooLargeError(ValueError):
     """The body went over the upload limit."""
+
+
+class UploadSpoolError(OSError):
+    """The body could not be written to the spool (a full disk)."""
 
 
 @dataclass(slots=True)
@@ -71,9 +82,12 @@ async def spool_upload(
     Raises ``UploadTooLargeError`` past ``max_bytes`` (the API's limit stops it sooner).
     """
     folder = data_dir / "spool"
-    folder.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(_sweep, folder)
-    fd, name = tempfile.mkstemp(dir=folder, prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_sweep, folder)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+    except OSError as exc:
+        raise UploadSpoolError(f"cannot spool the upload: {exc.strerror or exc}") from exc
     path = Path(name)
     try:
         size = 0
@@ -87,13 +101,21 @@ async def spool_upload(
                 pending.append(part)
                 held += len(part)
                 if held >= WRITE_BYTES:
-                    await asyncio.to_thread(out.write, b"".join(pending))
+                    await _write(out, pending)
                     pending, held = [], 0
-            if pending:
-                await asyncio.to_thread(out.write, b"".join(pending))
+            await _write(out, pending)
         yield path, size
     finally:
         path.unlink(missing_ok=True)
+
+
+async def _write(out: BinaryIO, parts: list[bytes]) -> None:
+    if not parts:
+        return
+    try:
+        await asyncio.to_thread(out.write, b"".join(parts))
+    except OSError as exc:
+        raise UploadSpoolError(f"cannot spool the upload: {exc.strerror or exc}") from exc
 
 
 def _chunks(path: Path, name: str, fmt: str, max_line_bytes: int) -> Generator[RawChunk]:
