@@ -26,7 +26,7 @@ router = APIRouter(tags=["ingest"])
 #: The name uploads are counted under in ``/metrics``.
 UPLOAD_SOURCE = "upload"
 #: Uploads spooled and ingested at once; more wait for a slot.
-MAX_UPLOADS = 16
+MAX_UPLOADS = 64
 
 
 class DeadLetterOut(BaseModel):

@@ -30,7 +30,7 @@ __all__ = ["ingest_through_node"]
 #: Bytes read from a file per piece of the request body.
 SEND_BYTES = 1 << 20
 #: Files sent at once.
-IN_FLIGHT = 16
+IN_FLIGHT = 64
 
 
 def _pieces(stream: IO[bytes], sent: Callable[[int], None]) -> Iterator[bytes]:
