@@ -129,3 +129,26 @@ def test_xss_payloads_from_logs_render_as_text(
     _no_injected_markup(page)
     assert dialogs == []
     page.context.close()
+
+
+def test_an_admin_adds_a_log_file_from_the_browser(browser: Any, base_url: str) -> None:
+    page, dialogs = _page(browser, base_url, "adam")
+    page.click("nav >> text=Add data")
+    page.wait_for_url("**/ui/ingest")
+    lines = (
+        "<38>1 2026-11-28T11:00:00Z browser01 sshd 9 - - Failed password for root from "
+        "192.0.2.99 port 4100 ssh2\n<13>1 2026-11-28T11:00:01Z browser01 app - - - ok\n"
+    )
+    page.set_input_files(
+        "input[name=files]",
+        files=[{"name": "from-browser.log", "mimeType": "text/plain", "buffer": lines.encode()}],
+    )
+    page.click("form.ingest button[type=submit]")
+    page.wait_for_url("**/ui/ingest")
+    row = page.locator("table.ingested tbody tr").first.inner_text()
+    assert row.split("\t")[:3] == ["from-browser.log", "2", "0"]
+    # The events are there to search.
+    page.goto("/ui/search?range=all&q=" + quote('events | where host.name == "browser01"'))
+    assert page.locator("table.results tbody tr").count() == 2
+    assert dialogs == []
+    page.context.close()

@@ -32,7 +32,6 @@ from heron.api.routes_access import router as access_router
 from heron.api.routes_alerts import router as alerts_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
-from heron.api.routes_ingest import MAX_UPLOADS
 from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
@@ -44,6 +43,7 @@ from heron.auth.middleware import AuthMiddleware
 from heron.collector import Collector
 from heron.config import ServeConfig
 from heron.runtime import Node
+from heron.sources.upload import MAX_UPLOADS
 
 __all__ = ["RouteGroup", "api_router", "app_routes", "create_app", "wants_html"]
 
@@ -149,7 +149,8 @@ def create_app(
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost last: credentials are resolved (and anonymous /api calls refused)
     # before a body is read; then /api bodies are bounded.
-    app.add_middleware(BodyLimit, per_path={"/api/ingest": config.http.max_upload_bytes})
+    uploads = config.http.max_upload_bytes
+    app.add_middleware(BodyLimit, per_path={"/api/ingest": uploads, "/ui/ingest": uploads})
     app.add_middleware(AuthMiddleware, auth=auth_store)
     app.state.node = node
     app.state.collector = active

@@ -39,8 +39,8 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """413 for an ``/api`` body over ``max_bytes`` (or its path's own limit in
-    ``per_path``: file uploads), declared or streamed."""
+    """413 for an ``/api`` body over ``max_bytes``, or for a body over its path's own
+    limit in ``per_path`` (file uploads, the UI's among them), declared or streamed."""
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "") if scope["type"] == "http" else ""
-        if not path.startswith("/api/"):
+        if not path.startswith("/api/") and path not in self.per_path:
             await self.app(scope, receive, send)
             return
         limit = self.per_path.get(path, self.max_bytes)

@@ -11,22 +11,11 @@ from pydantic import BaseModel
 from heron.api.access import audit, needs
 from heron.intake import IntakeClosedError
 from heron.parsers import FORMATS
-from heron.sources.base import SourceRuntime
-from heron.sources.upload import (
-    UploadSpoolError,
-    UploadTooLargeError,
-    ingest_upload,
-    spool_upload,
-)
+from heron.sources.upload import UploadSpoolError, UploadTooLargeError, receive_upload
 
-__all__ = ["MAX_UPLOADS", "UPLOAD_SOURCE", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["ingest"])
-
-#: The name uploads are counted under in ``/metrics``.
-UPLOAD_SOURCE = "upload"
-#: Uploads spooled and ingested at once; more wait for a slot.
-MAX_UPLOADS = 64
 
 
 class DeadLetterOut(BaseModel):
@@ -42,24 +31,6 @@ class IngestResult(BaseModel):
     seconds: float
     dead_letters: list[DeadLetterOut]
     messages: list[str]
-
-
-def _runtime(request: Request) -> SourceRuntime:
-    collector = request.app.state.collector
-    config = collector.config
-    return SourceRuntime(
-        collector.intake,
-        collector.metrics.source(UPLOAD_SOURCE, UPLOAD_SOURCE),
-        config.limits.max_line_bytes,
-        config.http.max_upload_bytes,
-        config.limits.busy_timeout_s,
-    )
-
-
-def _late(node: Any) -> int:
-    """Correlation matches dropped as late so far (counted once per correlation fed)."""
-    correlation = node.detector.correlation if node.detector is not None else None
-    return correlation.stats().late if correlation is not None else 0
 
 
 @router.post(
@@ -87,32 +58,14 @@ async def ingest_file(
 ) -> Any:
     if fmt != "auto" and fmt not in FORMATS:
         raise HTTPException(400, f"unknown format {fmt!r}")
-    runtime = _runtime(request)
-    node = request.app.state.node
-    late_before = _late(node)
-    body = request.stream()
     try:
-        # Uploads beyond MAX_UPLOADS wait here, their bodies unread: the spool's disk use
-        # stays bounded by MAX_UPLOADS x http.max_upload_bytes.
-        async with (
-            request.app.state.upload_slots,
-            spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size),
-        ):
-            summary = await ingest_upload(runtime, path, name, fmt, size)
+        summary = await receive_upload(request.app.state, request.stream(), name, fmt)
     except UploadTooLargeError as exc:
         raise HTTPException(413, str(exc)) from None
     except UploadSpoolError as exc:
         raise HTTPException(507, str(exc)) from None
     except IntakeClosedError:
         raise HTTPException(503, "the node is stopping: nothing more is taken") from None
-    late = _late(node) - late_before
-    if late > 0:
-        # Counted over the node's whole input meanwhile, so live sources' share too.
-        summary.messages.append(
-            f"correlation skipped {late:,} matches older than what the node had already "
-            "processed: correlations run in event time with a lateness bound "
-            "('heron rules backtest RULE --since …' runs a rule over stored events)"
-        )
     # Off the loop: an audit record is two synced writes, and a folder is many uploads.
     await asyncio.to_thread(
         audit,

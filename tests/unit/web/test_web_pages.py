@@ -18,7 +18,8 @@ def _csrf(text: str) -> str:
 
 
 def test_pages_need_a_session(client: httpx.Client) -> None:
-    for path in ("/ui/", "/ui/alerts", "/ui/search", "/ui/rules", "/ui/entity/user/x"):
+    pages = ("/ui/", "/ui/alerts", "/ui/search", "/ui/rules", "/ui/entity/user/x", "/ui/ingest")
+    for path in pages:
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/ui/login?next=")
