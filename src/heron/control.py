@@ -63,11 +63,12 @@ class ControlSocket:
 
 
 def _private_folder(folder: Path) -> Path:
+    """``folder``, made or checked to be this user's own (not a link), then mode 0700."""
     folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    info = folder.lstat()
+    info = folder.lstat()  # checked before the chmod, which would follow a link
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise ConfigError(f"{folder} is not a folder of this user: no control socket there")
+    os.chmod(folder, 0o700)
     return folder
 
 
