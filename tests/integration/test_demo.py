@@ -80,6 +80,14 @@ def test_demo_shows_a_first_alert_within_a_minute(tmp_path: Path) -> None:
                 assert api_alert_s is not None, "no alert through /api/alerts within a minute"
         else:
             assert any("no user store" in s for s in seen)
+        # The printed hint works: the CLI asks the running demo node for its alerts.
+        assert any("asks this node" in s for s in seen), seen
+        listed = subprocess.run(
+            [sys.executable, "-m", "heron.cli", "alerts", "--format", "json", "--limit", "1",
+             "--data-dir", str(data_dir)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert listed.returncode == 0 and listed.stdout.count("\n") == 1, listed.stderr
         print(
             f"\nheron demo: first alert {first_alert[1]!r} {first_alert[0]:.1f} s after start "
             f"by the demo's clock; through /api/alerts after login: "

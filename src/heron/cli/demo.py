@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shlex
 import sys
 import tempfile
 import time
@@ -133,6 +134,10 @@ def demo(data_dir: Path | None, http_port: int, rate: float, seed: int) -> None:
             click.echo(f"heron demo: data in {root}")
             click.echo(f"heron demo: open {url}")
             click.echo(f"heron demo: user {credentials[0]} password {credentials[1]}")
+            click.echo(
+                f"heron demo: meanwhile 'heron alerts --data-dir {shlex.quote(str(root))}' "
+                "(search, hunt, stats, ingest too) asks this node"
+            )
             click.echo(
                 f"heron demo: streaming {len(records):,} simulated events at {rate:g}/s "
                 f"(syslog tcp :{ports.get('syslog-tcp', syslog_port)}, HEC and OTLP on "
