@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from heron.audit import AuditLog
+
 from .serving import HeronProcess, free_port
 
 HERON = [sys.executable, "-m", "heron.cli"]
@@ -103,15 +105,35 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
         assert parquet.returncode != 0 and "parquet is not available" in parquet.stderr
         too_many = _heron(data_dir, "search", "--limit", "20000")
         assert too_many.returncode != 0 and "at most 10,000 events" in too_many.stderr
+        # Suppressions: added, listed, removed through the node.
+        added = _heron(
+            data_dir, "alerts", "suppress", "add", "user.name", "svc_backup",
+            "--reason", "backup job", "--expires", "7d", "--format", "json",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        suppression = json.loads(added.stdout)
+        assert suppression["actor"].startswith("local:") and suppression["expires"]
+        listed = _out(data_dir, "alerts", "suppress", "list", "--format", "json")
+        assert [json.loads(line)["suppression.id"] for line in listed.splitlines()] == [
+            suppression["suppression.id"]
+        ]
+        removed = _out(data_dir, "alerts", "suppress", "remove", suppression["suppression.id"])
+        assert removed.startswith(f"removed suppression {suppression['suppression.id']}")
+        named = _heron(data_dir, "alerts", "suppress", "remove", "x", "--actor", "bob")
+        assert named.returncode != 0 and "--actor cannot be used now" in named.stderr
     finally:
         assert node.terminate() == 0
+    assert _out(data_dir, "alerts", "suppress", "list", "--all", "--format", "json") == ""
+    changes = [r for r in AuditLog(data_dir).records() if r.action.startswith("suppression.")]
+    assert [r.action for r in changes] == ["suppression.add", "suppression.remove"]
+    assert all(r.actor.startswith("local:") for r in changes)
     shown = json.loads(_out(data_dir, "alerts", "show", alert_id, "--format", "json"))
     assert shown["status"] == "acknowledged"
     last = shown["history"][-1]
     assert last["actor"].startswith("local:") and last["comment"] == "seen"
 
 
-@pytest.mark.parametrize("args", [["alerts", "suppress", "list"], ["retention", "--keep", "30d"]])
+@pytest.mark.parametrize("args", [["searches", "list"], ["retention", "--keep", "30d"]])
 def test_commands_the_node_cannot_answer_say_the_directory_is_in_use(
     tmp_path: Path, args: list[str]
 ) -> None:

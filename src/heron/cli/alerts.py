@@ -3,8 +3,8 @@
 ``heron alerts`` (or ``heron alerts list``) lists alerts, most recently seen first;
 ``show`` prints one alert and its history; ``update`` triages one or many alerts at
 once; ``suppress`` manages suppressions. Reading opens the data directory read-only,
-or asks the running ``heron serve`` that holds it (``heron.cli.node``), which also
-makes updates; suppressions need the directory free.
+or asks the running ``heron serve`` that holds it (``heron.cli.node``), which then
+also makes the updates and suppressions.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import click
 
 from heron.alerts import Suppressions
-from heron.cli.alerts_common import audit, default_actor, open_store
+from heron.cli.alerts_common import audit, default_actor, given_data_dir, open_store
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows, jsonable
 from heron.errors import HeronError
@@ -51,6 +53,15 @@ def _emit(rows: list[dict[str, Any]], output_format: str, title: str) -> None:
     )
 
 
+def _no_actor(node: NodeApi, actor: str | None) -> None:
+    """A node records its caller, ``local:<login>``: another actor cannot be named."""
+    if actor is not None:
+        raise click.ClickException(
+            f"a node serves {node.data_dir}: it records changes as local:{default_actor()}, "
+            "so --actor cannot be used now (leave it out, or stop the node)"
+        )
+
+
 @click.group()
 def suppress() -> None:
     """Suppressions: detections with FIELD=VALUE raise no alert (until they expire)."""
@@ -77,6 +88,18 @@ def add(
 ) -> None:
     """Suppress FIELD=VALUE, e.g. `user.name svc_backup --reason … --expires 7d`."""
     expires_ns = _expiry(expires)
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            _no_actor(node, actor)
+            body: dict[str, Any] = {"field": field, "value": value, "reason": reason}
+            if expires_ns is not None:
+                # The API takes a duration from now; whole seconds, at least one.
+                body["expires_in"] = f"{max(1, (expires_ns - now_ns()) // 10**9)}s"
+            if rule_id is not None:
+                body["rule_id"] = rule_id
+            made_row = node.call("POST", "/api/suppressions", json=body)
+            _emit([made_row], output_format, "suppression added")
+            return
     with open_store(data_dir, write=True) as store:
         try:
             made = Suppressions(store).add(
@@ -111,9 +134,15 @@ def add(
 @data_dir_option
 def list_suppressions(include_expired: bool, output_format: str, data_dir: str) -> None:
     """Suppressions in force (with --all, expired ones too), with their hits."""
-    with open_store(data_dir, write=False) as store:
-        found = Suppressions(store).list(include_expired=include_expired)
-    _emit([s.to_row() for s in found], output_format, f"{len(found)} suppressions")
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            params = {"include_expired": "true"} if include_expired else None
+            rows = node.call("GET", "/api/suppressions", params=params)["suppressions"]
+        else:
+            with open_store(data_dir, write=False) as store:
+                found = Suppressions(store).list(include_expired=include_expired)
+            rows = [s.to_row() for s in found]
+    _emit(rows, output_format, f"{len(rows)} suppressions")
 
 
 @suppress.command("remove")
@@ -122,6 +151,16 @@ def list_suppressions(include_expired: bool, output_format: str, data_dir: str) 
 @data_dir_option
 def remove(suppression_id: str, actor: str | None, data_dir: str) -> None:
     """Stop a suppression (it stays on record as removed)."""
+    with node_api(given_data_dir(data_dir)) as node:
+        if node is not None:
+            _no_actor(node, actor)
+            path = f"/api/suppressions/{quote(suppression_id, safe='')}"
+            row = node.call("DELETE", path)
+            click.echo(
+                f"removed suppression {row['suppression.id']} ({row['field']}={row['value']}, "
+                f"{row['hits']} hits)"
+            )
+            return
     with open_store(data_dir, write=True) as store:
         try:
             gone = Suppressions(store).remove(suppression_id, actor or default_actor())
