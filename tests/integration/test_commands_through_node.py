@@ -42,6 +42,8 @@ READS = [
         "events | project event.id, event.code | sort by event.id asc",
     ],
     ["stats", "--format", "json"],
+    ["searches", "list", "--format", "json"],
+    ["hunt", "--saved", "failed-logons", "--format", "csv"],
     ["deadletters", "--format", "json"],
 ]
 
@@ -71,6 +73,8 @@ def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: 
     assert loaded.returncode == 0, loaded.stderr
     alert_id = json.loads(_out(data_dir, "alerts", "--format", "json", "--limit", "1"))["alert.id"]
     reads = [*READS, ["alerts", "show", alert_id, "--format", "json"]]
+    hunt = 'events | where event.code == "4625" | summarize n=count() by user.name'
+    _out(data_dir, "hunt", "--save", "failed-logons", "--schedule", "1h", hunt)
 
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
@@ -121,9 +125,19 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
         assert removed.startswith(f"removed suppression {suppression['suppression.id']}")
         named = _heron(data_dir, "alerts", "suppress", "remove", "x", "--actor", "bob")
         assert named.returncode != 0 and "--actor cannot be used now" in named.stderr
+        # Saved searches: saved and deleted through the node.
+        saved = _out(data_dir, "hunt", "--save", "one", "--schedule", "5m", "events | take 1")
+        assert saved.strip() == "saved search 'one', every 5m"
+        assert _out(data_dir, "hunt", "--saved", "one", "--format", "json").count("\n") == 1
+        _out(data_dir, "hunt", "--save", "two", "events | take 2")
+        assert _out(data_dir, "searches", "delete", "two").strip() == "deleted saved search 'two'"
+        gone = _heron(data_dir, "searches", "delete", "two")
+        assert gone.returncode != 0 and "no saved search named 'two'" in gone.stderr
     finally:
         assert node.terminate() == 0
     assert _out(data_dir, "alerts", "suppress", "list", "--all", "--format", "json") == ""
+    searches = _out(data_dir, "searches", "list", "--format", "json").splitlines()
+    assert [json.loads(line)["name"] for line in searches] == ["one"]
     changes = [r for r in AuditLog(data_dir).records() if r.action.startswith("suppression.")]
     assert [r.action for r in changes] == ["suppression.add", "suppression.remove"]
     assert all(r.actor.startswith("local:") for r in changes)
@@ -133,7 +147,7 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
     assert last["actor"].startswith("local:") and last["comment"] == "seen"
 
 
-@pytest.mark.parametrize("args", [["searches", "list"], ["retention", "--keep", "30d"]])
+@pytest.mark.parametrize("args", [["hunt", "--fields"], ["retention", "--keep", "30d"]])
 def test_commands_the_node_cannot_answer_say_the_directory_is_in_use(
     tmp_path: Path, args: list[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import click
 import orjson
@@ -123,11 +124,17 @@ def hunt(
 def _saved_query(data_dir: str, name: str) -> str:
     from heron.query.saved import get_search
 
-    with _open(data_dir, read_only=True) as store:
-        found = get_search(store, name)
-    if found is None:
+    with node_api(data_dir) as node:
+        if node is not None:
+            saved = {s["name"]: s for s in node.call("GET", "/api/searches")["searches"]}
+            query: str | None = saved[name]["query"] if name in saved else None
+        else:
+            with _open(data_dir, read_only=True) as store:
+                found = get_search(store, name)
+            query = found.query if found is not None else None
+    if query is None:
         raise click.ClickException(f"no saved search named {name!r} (see 'heron searches list')")
-    return found.query
+    return query
 
 
 def _save(
@@ -139,8 +146,21 @@ def _save(
     alert: bool,
     level: str,
 ) -> None:
-    from heron.query.saved import save_search
+    from heron.query.saved import SavedSearch, save_search
 
+    with node_api(data_dir) as node:
+        if node is not None:
+            body = {
+                "name": name,
+                "query": text,
+                "description": description,
+                "schedule": schedule,
+                "alert": alert,
+                "level": level,
+            }
+            made = node.call("POST", "/api/searches", json=body)
+            _saved_note(SavedSearch(**made), schedule)
+            return
     with _open(data_dir, read_only=False) as store:
         saved = save_search(
             store,
@@ -152,6 +172,10 @@ def _save(
             alert=alert,
             level=level,
         )
+    _saved_note(saved, schedule)
+
+
+def _saved_note(saved: Any, schedule: str | None) -> None:
     when = f", every {schedule}" if saved.schedule else ""
     click.echo(f"saved search {saved.name!r}{when}{', raises alerts' if saved.alert else ''}")
 
@@ -267,17 +291,20 @@ def list_command(output_format: str, data_dir: str) -> None:
     """Every saved search."""
     from heron.query.saved import list_searches
 
-    with _open(data_dir, read_only=True) as store:
-        found = list_searches(store)
+    with node_api(data_dir) as node:
+        if node is not None:
+            found = node.call("GET", "/api/searches")["searches"]
+        else:
+            with _open(data_dir, read_only=True) as store:
+                found = [s.to_dict() for s in list_searches(store)]
     rows = []
-    for s in found:
-        row = s.to_dict()
+    for row in found:
         for key in ("created", "updated", "last_run"):
             row[key] = format_ns(row[key]) if row[key] else None
-        if s.schedule is not None:
+        if row["schedule"] is not None:
             from heron.query.rows import format_timespan
 
-            row["schedule"] = format_timespan(s.schedule)
+            row["schedule"] = format_timespan(row["schedule"])
         rows.append(row)
     columns = ["name", "schedule", "alert", "level", "last_run", "last_rows", "query"]
     _emit(
@@ -295,8 +322,14 @@ def delete_command(name: str, data_dir: str) -> None:
     """Delete the saved search NAME."""
     from heron.query.saved import delete_search
 
-    with _open(data_dir, read_only=False) as store:
-        gone = delete_search(store, name)
+    with node_api(data_dir) as node:
+        if node is not None:
+            path = f"/api/searches/{quote(name, safe='')}"
+            node.call("DELETE", path, not_found=f"no saved search named {name!r}")
+            gone = True
+        else:
+            with _open(data_dir, read_only=False) as store:
+                gone = delete_search(store, name)
     if not gone:
         raise click.ClickException(f"no saved search named {name!r}")
     click.echo(f"deleted saved search {name!r}")
