@@ -172,6 +172,10 @@ class ServeConfig(_Model):
     # disable|enable`, `heron rules placeholders`, files copied into <data-dir>/rules/);
     # 0: never, a restart applies them.
     rules_poll_seconds: float = Field(default=2.0, ge=0, le=3600)
+    # Events older than this are deleted by the node's housekeeping (a duration: 90d,
+    # 52w); None keeps everything. Each pass also moves old days to Parquet.
+    retention: str | None = None
+    housekeeping_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
     limits: LimitsConfig = LimitsConfig()
     # HEC answers once a request is synced to the receive log (<data-dir>/state/receive),
     # which a restart replays; off: once the request's batch is committed.
@@ -192,6 +196,15 @@ class ServeConfig(_Model):
         except ConfigError as exc:
             # The error location already names the section.
             raise ValueError(str(exc).removeprefix("alerts: ")) from exc
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_duration(cls, value: str | None) -> str | None:
+        from heron.model.timeutil import parse_duration
+
+        if value is not None and parse_duration(value) <= 0:
+            raise ValueError("must be longer than zero")
         return value
 
     @field_validator("timezone")

@@ -25,8 +25,9 @@ import pyarrow as pa
 from heron.detect.base import Detection, Detector
 from heron.enrich.base import Enricher
 from heron.gctune import tune_for_bulk
+from heron.housekeeping import COMPACT_MIN_ROWS, HOT_DAYS, keep_in_shape
 from heron.model.event import Event
-from heron.model.timeutil import NS_PER_S, now_ns
+from heron.model.timeutil import now_ns
 from heron.parsers import ParseContext
 from heron.pipeline import ChunkResult, transform
 from heron.processes import alive
@@ -52,10 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Days of events kept in the database before they move to Parquet files.
-HOT_DAYS = 2
-#: Old-day events a bulk load leaves in the hot table before they move to Parquet.
-COMPACT_MIN_ROWS = 100_000
 #: Inputs smaller than this are ingested in-process: starting workers costs more.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
@@ -97,7 +94,7 @@ class Node:
         # Parquet files (the EVTX samples: 8,255 events, 210 days, 1.3 s of writing);
         # they stay in the hot table until enough gather or 'heron retention' runs.
         try:
-            self.store.compact(now_ns() - HOT_DAYS * 86400 * NS_PER_S, min_rows=COMPACT_MIN_ROWS)
+            keep_in_shape(self.store, keep_ns=None, min_rows=COMPACT_MIN_ROWS)
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
             # Housekeeping only: the load is committed, and the days stay searchable.
             log.warning(

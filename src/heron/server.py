@@ -34,6 +34,7 @@ from heron.config import ServeConfig, TlsConfig
 from heron.control import ControlSocket, bind_control_socket, local_user
 from heron.detect.rulestate import record_node_rules
 from heron.errors import HeronError
+from heron.housekeeping import housekeep
 from heron.runtime import Node
 from heron.sources.syslog import SyslogSource
 
@@ -202,6 +203,9 @@ async def run_server(
     # would start this, is off here).
     rulebook: RuleBook = app.state.rulebook
     following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
+    keeping = asyncio.create_task(
+        housekeep(node.store, config.retention, config.housekeeping_seconds)
+    )
     try:
         while not all(server.started for server, _ in servers):
             if any(t.done() for t in tasks):
@@ -214,9 +218,10 @@ async def run_server(
         stop_wait.cancel()
     finally:
         collector.stopping = True
-        following.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await following
+        for task in (following, keeping):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for server, _ in servers:
             server.should_exit = True
         await collector.stop_sources()

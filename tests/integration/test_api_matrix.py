@@ -55,6 +55,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/ingest"): Entry("ingest", json={"message": "matrix"}),
     ("GET", "/api/stats"): Entry("read"),
     ("GET", "/api/deadletters"): Entry("read"),
+    ("POST", "/api/retention"): Entry("admin", json={"keep": "36500d"}),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),
     ("GET", "/api/alerts/{alert_id}"): Entry("read", path="/api/alerts/ALERT"),

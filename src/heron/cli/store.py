@@ -11,7 +11,7 @@ from heron.cli.node import node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
-from heron.model.timeutil import format_ns, now_ns, parse_duration
+from heron.model.timeutil import format_ns, parse_duration
 from heron.store.duckdb import DuckDBStore
 
 __all__ = ["deadletters", "retention", "stats"]
@@ -106,9 +106,14 @@ def retention(keep: str, data_dir: str) -> None:
         keep_ns = parse_duration(keep)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--keep") from exc
-    from heron.runtime import HOT_DAYS
+    with node_api(data_dir) as node:
+        if node is not None:
+            done = node.call("POST", "/api/retention", json={"keep": keep})
+            deleted, moved = done["deleted"], done["moved"]
+        else:
+            from heron.housekeeping import keep_in_shape
 
-    with _open(data_dir, read_only=False) as store:
-        dropped = store.drop_before(now_ns() - keep_ns)
-        moved = store.compact(now_ns() - HOT_DAYS * 86400 * 1_000_000_000)
-    click.echo(f"deleted {dropped:,} events older than {keep}; moved {moved} day(s) to Parquet")
+            with _open(data_dir, read_only=False) as store:
+                kept = keep_in_shape(store, keep_ns=keep_ns)
+            deleted, moved = kept.deleted, kept.moved
+    click.echo(f"deleted {deleted:,} events older than {keep}; moved {moved} day(s) to Parquet")

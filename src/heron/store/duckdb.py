@@ -321,23 +321,26 @@ class DuckDBStore:
         ``sort_above``: days with more events are written sorted by time (see
         ``_move_days``)."""
         cutoff = _day_start(_day_of(older_than))
-        with self._write_lock:
-            days = [
-                (str(day), int(n))
-                for day, n in self._cursor()
-                .execute(
-                    f"SELECT strftime({_TS}, '%Y-%m-%d') AS day, count(*) FROM events_hot "
-                    f"WHERE {_TS} < make_timestamp_ns(?) GROUP BY day ORDER BY day",
-                    [cutoff],
-                )
-                .fetchall()
-            ]
-            if not days or sum(n for _, n in days) < min_rows:
-                return 0
-            moved = 0
-            rows_of = dict(days)
-            for first, last in _day_batches(days, COMPACT_BATCH_ROWS):
-                largest = max(n for day, n in rows_of.items() if first <= day <= last)
+        days = [
+            (str(day), int(n))
+            for day, n in self._cursor()
+            .execute(
+                f"SELECT strftime({_TS}, '%Y-%m-%d') AS day, count(*) FROM events_hot "
+                f"WHERE {_TS} < make_timestamp_ns(?) GROUP BY day ORDER BY day",
+                [cutoff],
+            )
+            .fetchall()
+        ]
+        if not days or sum(n for _, n in days) < min_rows:
+            return 0
+        moved = 0
+        rows_of = dict(days)
+        for first, last in _day_batches(days, COMPACT_BATCH_ROWS):
+            largest = max(n for day, n in rows_of.items() if first <= day <= last)
+            # The lock is taken batch by batch: a running node's commits wait for one
+            # batch's move at most, not for all old days. Each move takes the days' rows
+            # as they are then (late events included).
+            with self._write_lock:
                 moved += self._move_days(first, last, ordered=largest > sort_above)
                 self._refresh_view()
         return moved

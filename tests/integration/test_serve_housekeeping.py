@@ -1,0 +1,70 @@
+"""A running node keeps its data directory in shape: retention, old days to Parquet.
+
+``heron serve`` deletes what is past ``retention`` every ``housekeeping_seconds``, and
+``heron retention`` works while it runs (through the node's API).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from heron.audit import AuditLog
+
+from .serving import HeronProcess, free_port
+
+HERON = [sys.executable, "-m", "heron.cli"]
+
+
+def _heron(data_dir: Path, *args: str) -> str:
+    proc = subprocess.run(
+        [*HERON, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, (args, proc.stderr)
+    return proc.stdout
+
+
+def _line(days_ago: int, n: int) -> str:
+    stamp = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"@timestamp": stamp, "message": f"{days_ago} days ago #{n}"})
+
+
+def _stats(data_dir: Path) -> dict[str, object]:
+    return json.loads(_heron(data_dir, "stats", "--format", "json"))  # type: ignore[no-any-return]
+
+
+def test_the_node_deletes_past_retention_and_heron_retention_runs_through_it(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    ages = [60, 60, 60, 10, 10, 3, 0]
+    log = tmp_path / "history.json"
+    log.write_text("\n".join(_line(days, i) for i, days in enumerate(ages)) + "\n")
+    _heron(data_dir, "ingest", "--no-detect", str(log))
+    assert _stats(data_dir)["events"] == 7
+
+    config = {"http": {"port": free_port()}, "retention": "30d", "housekeeping_seconds": 0.5}
+    node = HeronProcess(tmp_path, data_dir, config).start()
+    try:
+        deadline = time.monotonic() + 60
+        while _stats(data_dir)["events"] != 4:  # asked of the node, while it runs
+            assert time.monotonic() < deadline, "housekeeping did not apply the retention"
+            time.sleep(0.5)
+        done = _heron(data_dir, "retention", "--keep", "5d")
+        assert done.strip() == "deleted 2 events older than 5d; moved 1 day(s) to Parquet"
+        stats = _stats(data_dir)
+        assert stats["events"] == 2 and stats["partitions"] == 2
+    finally:
+        assert node.terminate() == 0
+    days = json.loads(_heron(data_dir, "stats", "--format", "json"))
+    assert days["events"] == 2
+    (record,) = [r for r in AuditLog(data_dir).records() if r.action == "retention"]
+    assert record.actor.startswith("local:") and record.details["deleted"] == 2
