@@ -7,27 +7,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from heron.audit import AuditLog
 
+from .ingesting import heron
 from .serving import HeronProcess, free_port
-
-HERON = [sys.executable, "-m", "heron.cli"]
 
 
 def _heron(data_dir: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [*HERON, *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    proc = heron(*args, data_dir=data_dir)
     assert proc.returncode == 0, (args, proc.stderr)
     return proc.stdout
 

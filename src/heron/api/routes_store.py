@@ -51,17 +51,8 @@ class DeadLetters(BaseModel):
     **needs("read"),
 )
 def store_stats(request: Request) -> dict[str, Any]:
-    st = request.app.state.node.store.stats()
-    return {
-        "events": st.events,
-        "first": st.first,
-        "last": st.last,
-        "dead_letters": st.dead_letters,
-        "partitions": [
-            {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
-            for p in st.partitions
-        ],
-    }
+    stats: dict[str, Any] = request.app.state.node.store.stats().to_dict()
+    return stats
 
 
 @router.get(
@@ -74,19 +65,7 @@ def dead_letters(
     request: Request, limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_LIMIT)] = 50
 ) -> dict[str, Any]:
     letters = request.app.state.node.store.dead_letters(limit)
-    return {
-        "dead_letters": [
-            {
-                "received": d.received,
-                "source": d.source,
-                "location": d.location,
-                "reason": d.reason,
-                "raw_size": d.raw_size,
-                "raw": d.raw,
-            }
-            for d in letters
-        ]
-    }
+    return {"dead_letters": [d.to_dict() for d in letters]}
 
 
 class RetentionIn(BaseModel):

@@ -36,17 +36,7 @@ def stats(output_format: str, data_dir: str) -> None:
             found = node.call("GET", "/api/stats")
         else:
             with _open(data_dir, read_only=True) as store:
-                st = store.stats()
-            found = {
-                "events": st.events,
-                "first": st.first,
-                "last": st.last,
-                "dead_letters": st.dead_letters,
-                "partitions": [
-                    {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
-                    for p in st.partitions
-                ],
-            }
+                found = store.stats().to_dict()
     first, last = found["first"], found["last"]
     summary = {
         "events": found["events"],
@@ -75,17 +65,7 @@ def deadletters(limit: int, output_format: str, data_dir: str) -> None:
             letters = found.get("dead_letters", [])
         else:
             with _open(data_dir, read_only=True) as store:
-                letters = [
-                    {
-                        "received": d.received,
-                        "source": d.source,
-                        "location": d.location,
-                        "reason": d.reason,
-                        "raw_size": d.raw_size,
-                        "raw": d.raw,
-                    }
-                    for d in store.dead_letters(limit)
-                ]
+                letters = [d.to_dict() for d in store.dead_letters(limit)]
     rows = [
         {
             **d,

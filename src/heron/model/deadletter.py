@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["RAW_KEEP_BYTES", "DeadLetter"]
 
@@ -38,3 +39,14 @@ class DeadLetter:
             size = len(raw.encode("utf-8", errors="surrogatepass"))
             text = raw[:RAW_KEEP_BYTES] if size > RAW_KEEP_BYTES else raw
         return cls(source, reason, text, location, received, size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (``received`` in ns since the epoch)."""
+        return {
+            "received": self.received,
+            "source": self.source,
+            "location": self.location,
+            "reason": self.reason,
+            "raw_size": self.raw_size,
+            "raw": self.raw,
+        }

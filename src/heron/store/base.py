@@ -51,6 +51,19 @@ class StoreStats:
     partitions: list[Partition]
     dead_letters: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON: times in ns since the epoch, partitions as objects."""
+        return {
+            "events": self.events,
+            "first": self.first,
+            "last": self.last,
+            "dead_letters": self.dead_letters,
+            "partitions": [
+                {"day": p.day, "rows": p.rows, "location": p.location, "bytes": p.bytes}
+                for p in self.partitions
+            ],
+        }
+
 
 @runtime_checkable
 class Store(Protocol):
