@@ -102,6 +102,15 @@ def test_ingest_goes_to_the_running_node_and_survives_its_kill(tmp_path: Path) -
     assert _summary(direct)["events"] == 2
     assert "a node serves" not in direct.stderr
 
+    # A node started after the crash replaces the stale socket; a clean stop removes it.
+    again = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
+    try:
+        assert _summary(_heron(data_dir, "stats", "--format", "json"))["events"] == 8
+    finally:
+        assert again.terminate() == 0
+    assert not (data_dir / "run" / "node.sock").exists()
+    assert not (data_dir / "run" / "node.json").exists()
+
 
 def _pieces(data: bytes, size: int = 1000) -> Iterator[bytes]:
     for start in range(0, len(data), size):
