@@ -28,7 +28,7 @@ from heron.api.health import health_routes
 from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.auth import AuthStore
 from heron.auth.middleware import LocalCaller
-from heron.auth.principal import Principal, expand_scopes
+from heron.auth.principal import LOCAL_SCOPE, Principal, expand_scopes
 from heron.collector import Collector
 from heron.config import ServeConfig, TlsConfig
 from heron.control import ControlSocket, bind_control_socket, local_user
@@ -125,7 +125,7 @@ def _control_server(
     except (OSError, HeronError) as exc:
         log.warning("no control socket (local heron commands cannot reach this node): %s", exc)
         return None
-    local = Principal(local_user(), "local", expand_scopes({"admin"}))
+    local = Principal(local_user(), "local", expand_scopes({"admin"}) | {LOCAL_SCOPE})
     servers.append((_uvicorn(LocalCaller(app, local), config, None), control.sock))
     return control
 

@@ -56,6 +56,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/stats"): Entry("read"),
     ("GET", "/api/deadletters"): Entry("read"),
     ("POST", "/api/retention"): Entry("admin", json={"keep": "36500d"}),
+    ("GET", "/api/intel"): Entry("read"),
+    ("POST", "/api/intel/expire"): Entry("admin"),
+    # Only callers on the control socket hold "local": every role over TCP is refused.
+    ("POST", "/api/intel/load"): Entry("local", json={"not": "an arrow stream"}),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),
     ("GET", "/api/alerts/{alert_id}"): Entry("read", path="/api/alerts/ALERT"),
@@ -181,6 +185,8 @@ def _expected(entry: Entry, role: str | None) -> str:
         return "unauthorized"
     if entry.need == "authenticated":
         return "allowed"
+    if entry.need == "local":
+        return "forbidden"
     scopes = {"ingest": {"ingest"}, "read": {"read"}, "analyst": {"read", "analyst"}}
     granted = scopes.get(role, {"ingest", "read", "analyst", "admin"})
     return "allowed" if entry.need in granted else "forbidden"

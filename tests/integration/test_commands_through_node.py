@@ -67,6 +67,10 @@ def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: 
     reads = [*READS, ["alerts", "show", alert_id, "--format", "json"]]
     hunt = 'events | where event.code == "4625" | summarize n=count() by user.name'
     _out(data_dir, "hunt", "--save", "failed-logons", "--schedule", "1h", hunt)
+    iocs = tmp_path / "iocs.txt"
+    iocs.write_text("203.0.113.250\nevil.example.com\n")
+    _out(data_dir, "intel", "load", "--source", "test-list", str(iocs))
+    reads.append(["intel", "list", "--format", "json"])
 
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
@@ -84,6 +88,10 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
     samples = corpora / "evtx" / "EVTX-ATTACK-SAMPLES" / "Credential Access"
     assert _heron(data_dir, "ingest", "--include", "*.evtx", str(samples)).returncode == 0
     alert_id = json.loads(_out(data_dir, "alerts", "--format", "json", "--limit", "1"))["alert.id"]
+    top_ip = (
+        'events | where source.ip startswith "10." | summarize n=count() by source.ip | top 1 by n'
+    )
+    seen_ip = json.loads(_out(data_dir, "hunt", "--format", "json", top_ip))["source.ip"]
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
         updated = _heron(
@@ -125,6 +133,20 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
         assert _out(data_dir, "searches", "delete", "two").strip() == "deleted saved search 'two'"
         gone = _heron(data_dir, "searches", "delete", "two")
         assert gone.returncode != 0 and "no saved search named 'two'" in gone.stderr
+        # Threat intel: read here, stored by the node in one transaction, retro-matched.
+        iocs = tmp_path / "iocs.csv"
+        iocs.write_text(f"type,value\nipv4-addr,{seen_ip}\nipv4-addr,203.0.113.251\n")
+        report = json.loads(
+            _out(data_dir, "intel", "load", "--json", "--retro-days", "3650", str(iocs))
+        )
+        assert (report["received"], report["added"], report["refused"]) == (2, 2, 0)
+        assert report["retro_hits"] >= 1 and report["alerts"] >= 1
+        listed_iocs = _out(data_dir, "intel", "list", "--format", "json").splitlines()
+        assert sorted(json.loads(line)["value"] for line in listed_iocs) == sorted(
+            [seen_ip, "203.0.113.251"]
+        )
+        expired = json.loads(_out(data_dir, "intel", "expire", "--json"))
+        assert expired == {"expired": 0, "remaining": 2}
     finally:
         assert node.terminate() == 0
     assert _out(data_dir, "alerts", "suppress", "list", "--all", "--format", "json") == ""
@@ -139,7 +161,7 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
     assert last["actor"].startswith("local:") and last["comment"] == "seen"
 
 
-@pytest.mark.parametrize("args", [["hunt", "--fields"], ["intel", "list"]])
+@pytest.mark.parametrize("args", [["hunt", "--fields"], ["assets", "list"]])
 def test_commands_the_node_cannot_answer_say_the_directory_is_in_use(
     tmp_path: Path, args: list[str]
 ) -> None:

@@ -33,6 +33,7 @@ from heron.api.routes_alerts import router as alerts_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
 from heron.api.routes_ingest import router as ingest_router
+from heron.api.routes_intel import router as intel_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
 from heron.api.routes_store import router as store_router
@@ -61,6 +62,7 @@ def api_router() -> APIRouter:
     for part in (
         events_router,
         ingest_router,
+        intel_router,
         store_router,
         export_router,
         alerts_router,
@@ -150,7 +152,8 @@ def create_app(
     # Outermost last: credentials are resolved (and anonymous /api calls refused)
     # before a body is read; then /api bodies are bounded.
     uploads = config.http.max_upload_bytes
-    app.add_middleware(BodyLimit, per_path={"/api/ingest": uploads, "/ui/ingest": uploads})
+    limits = {path: uploads for path in ("/api/ingest", "/api/intel/load", "/ui/ingest")}
+    app.add_middleware(BodyLimit, per_path=limits)
     app.add_middleware(AuthMiddleware, auth=auth_store)
     app.state.node = node
     app.state.collector = active

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ROLES", "SCOPES", "Principal", "expand_scopes"]
+__all__ = ["LOCAL_SCOPE", "ROLES", "SCOPES", "Principal", "expand_scopes"]
 
 #: Every role a user may hold, and every scope a token may carry.
 SCOPES = ("ingest", "read", "analyst", "admin")
+#: Held only by callers on the node's control socket (its OS user, or root): routes
+#: that trust the caller as the machine's owner. No user or token can be given it.
+LOCAL_SCOPE = "local"
 ROLES = SCOPES
 
 # admin ⊇ analyst ⊇ read; ingest stands apart (admin may ingest too).

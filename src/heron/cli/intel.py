@@ -12,6 +12,7 @@ import click
 import orjson
 from rich.console import Console
 
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows, jsonable
 from heron.errors import HeronError
@@ -140,40 +141,79 @@ def load(
         raise click.ClickException(
             f"{len(result.errors):,} indicators refused and --strict given; nothing loaded"
         )
-    try:
-        with DuckDBStore(data_dir) as store:
-            intel_store = IntelStore(store)
-            summary = intel_store.load(
-                result.to_table(), revoked=result.revoked, collect_new=retro_days > 0
-            )
-            detections = retro_match(store, summary.new, retro_days) if retro_days else []
-            alerted = AlertStore(store).add(detections) if detections else None
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with node_api(data_dir) as node:
+        if node is not None:
+            done = _load_through_node(node, result, retro_days)
+        else:
+            try:
+                with DuckDBStore(data_dir) as store:
+                    summary = IntelStore(store).load(
+                        result.to_table(), revoked=result.revoked, collect_new=retro_days > 0
+                    )
+                    detections = retro_match(store, summary.new, retro_days) if retro_days else []
+                    alerted = AlertStore(store).add(detections) if detections else None
+            except HeronError as exc:
+                raise click.ClickException(str(exc)) from exc
+            done = {
+                "received": summary.received,
+                "added": summary.added,
+                "updated": summary.updated,
+                "revoked": summary.revoked,
+                "retro_hits": len(detections),
+                "alerts": len(alerted.alert_ids) if alerted is not None else 0,
+            }
     seconds = time.perf_counter() - started
     report = {
-        "received": summary.received,
-        "added": summary.added,
-        "updated": summary.updated,
+        "received": done["received"],
+        "added": done["added"],
+        "updated": done["updated"],
         "refused": len(result.errors),
-        "revoked": summary.revoked,
-        "retro_hits": len(detections),
-        "alerts": len(alerted.alert_ids) if alerted is not None else 0,
+        "revoked": done["revoked"],
+        "retro_hits": done["retro_hits"],
+        "alerts": done["alerts"],
         "seconds": round(seconds, 3),
     }
     if as_json:
         click.echo(orjson.dumps(report).decode())
         return
     err.print(
-        f"{summary.received:,} indicators loaded ({summary.added:,} new, "
-        f"{summary.updated:,} updated) in {seconds:.2f} s; {len(result.errors):,} refused"
-        + (f"; {summary.revoked:,} revoked" if summary.revoked else "")
+        f"{report['received']:,} indicators loaded ({report['added']:,} new, "
+        f"{report['updated']:,} updated) in {seconds:.2f} s; {len(result.errors):,} refused"
+        + (f"; {report['revoked']:,} revoked" if report["revoked"] else "")
     )
     if retro_days:
         err.print(
-            f"retro-match over {retro_days} days: {len(detections):,} past hits"
-            + (f" → {report['alerts']:,} alerts ('heron alerts')" if detections else "")
+            f"retro-match over {retro_days} days: {report['retro_hits']:,} past hits"
+            + (f" → {report['alerts']:,} alerts ('heron alerts')" if report["retro_hits"] else "")
         )
+
+
+def _load_through_node(node: NodeApi, result: LoadResult, retro_days: int) -> dict[str, int]:
+    """The indicators read here, stored by the node serving the data directory in one
+    transaction (``POST /api/intel/load`` on its control socket), as an Arrow stream."""
+    import pyarrow as pa
+
+    from heron.api.routes_intel import REVOKED_COLUMN
+    from heron.intel.store import indicators_to_arrow
+
+    kept = result.to_table()
+    gone = indicators_to_arrow(result.revoked)
+    table = pa.concat_tables(
+        [
+            kept.append_column(REVOKED_COLUMN, pa.array([False] * kept.num_rows, pa.bool_())),
+            gone.append_column(REVOKED_COLUMN, pa.array([True] * gone.num_rows, pa.bool_())),
+        ]
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    done: dict[str, int] = node.call(
+        "POST",
+        "/api/intel/load",
+        params={"retro_days": retro_days},
+        content=sink.getvalue().to_pybytes(),
+    )
+    return done
 
 
 @intel.command("list")
@@ -199,17 +239,25 @@ def list_indicators(
 
     if not Path(data_dir).exists():
         raise click.ClickException(f"no Heron data in {data_dir} (run 'heron intel load' first)")
-    try:
-        with DuckDBStore(data_dir, read_only=True) as store:
-            rows = IntelStore(store, read_only=True).list(
-                type=kind,
-                source=source,
-                value=value,
-                include_expired=include_expired,
-                limit=limit,
+    filters = {"type": kind, "source": source, "value": value}
+    with node_api(data_dir) as node:
+        if node is not None:
+            params = {k: v for k, v in filters.items() if v is not None}
+            if include_expired:
+                params["include_expired"] = "true"
+            rows = (
+                node.call("GET", "/api/intel", params={**params, "limit": limit})["indicators"]
+                if limit
+                else []
             )
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
+        else:
+            try:
+                with DuckDBStore(data_dir, read_only=True) as store:
+                    rows = IntelStore(store, read_only=True).list(
+                        **filters, include_expired=include_expired, limit=limit
+                    )
+            except HeronError as exc:
+                raise click.ClickException(str(exc)) from exc
     shown = [jsonable(r, _TIMES) for r in rows]
     columns = _TABLE_COLUMNS if output_format == "table" else None
     emit_rows(shown, output_format, columns=columns, title=f"{len(shown)} indicators")
@@ -223,13 +271,18 @@ def expire(as_json: bool, data_dir: str) -> None:
     from heron.intel.store import IntelStore
     from heron.store.duckdb import DuckDBStore
 
-    try:
-        with DuckDBStore(data_dir) as store:
-            intel_store = IntelStore(store)
-            removed = intel_store.expire()
-            left = intel_store.count()
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with node_api(data_dir) as node:
+        if node is not None:
+            done = node.call("POST", "/api/intel/expire")
+            removed, left = done["expired"], done["remaining"]
+        else:
+            try:
+                with DuckDBStore(data_dir) as store:
+                    intel_store = IntelStore(store)
+                    removed = intel_store.expire()
+                    left = intel_store.count()
+            except HeronError as exc:
+                raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(orjson.dumps({"expired": removed, "remaining": left}).decode())
     else:

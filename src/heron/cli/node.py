@@ -55,11 +55,12 @@ class NodeApi:
         *,
         params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         not_found: str | None = None,
     ) -> Any:
         """The answer's JSON; ``not_found``: the message for a 404 (else the node's)."""
         try:
-            response = self.client.request(method, path, params=params, json=json)
+            response = self.client.request(method, path, params=params, json=json, content=content)
         except httpx.TransportError as exc:
             raise click.ClickException(
                 f"the node serving {self.data_dir} did not answer ({exc})"
