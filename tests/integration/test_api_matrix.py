@@ -57,6 +57,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/deadletters"): Entry("read"),
     ("POST", "/api/retention"): Entry("admin", json={"keep": "36500d"}),
     ("GET", "/api/intel"): Entry("read"),
+    ("POST", "/api/rules/backtest"): Entry(
+        "read", json={"rules": [{"name": "m.yml", "text": RULE.decode()}]}
+    ),
     ("POST", "/api/intel/expire"): Entry("admin"),
     # Only callers on the control socket hold "local": every role over TCP is refused.
     ("POST", "/api/intel/load"): Entry("local", json={"not": "an arrow stream"}),

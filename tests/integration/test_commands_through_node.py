@@ -7,6 +7,7 @@ when they open the store themselves.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: 
     iocs.write_text("203.0.113.250\nevil.example.com\n")
     _out(data_dir, "intel", "load", "--source", "test-list", str(iocs))
     reads.append(["intel", "list", "--format", "json"])
+    # A retro-hunt of the built-in rules (correlations included) and a SigmaHQ folder.
+    builtin = Path(__file__).resolve().parents[2] / "src" / "heron" / "rules" / "builtin"
+    sigma = corpora / "sigma" / "rules" / "windows" / "builtin" / "security" / "account_management"
+    for rules, fmt in ((builtin, "json"), (sigma, "csv")):
+        reads.append(["rules", "backtest", str(rules), "--since", "3650d", "--format", fmt])
 
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
@@ -147,6 +153,17 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
         )
         expired = json.loads(_out(data_dir, "intel", "expire", "--json"))
         assert expired == {"expired": 0, "remaining": 2}
+        # A retro-hunt by the node, alerts stored; a broken file is named as given here.
+        broken = tmp_path / "broken.yml"
+        broken.write_text("title: broken\ndetection: [\n")
+        builtin = Path(__file__).resolve().parents[2] / "src" / "heron" / "rules" / "builtin"
+        retro = _heron(
+            data_dir, "rules", "backtest", str(builtin / "authentication.yml"), str(broken),
+            "--since", "3650d", "--alert",
+        )  # fmt: skip
+        assert retro.returncode == 0, retro.stderr
+        assert f"error: {broken} [-]:" in retro.stderr
+        assert re.search(r"alerts: \d+ created", retro.stderr), retro.stderr
     finally:
         assert node.terminate() == 0
     assert _out(data_dir, "alerts", "suppress", "list", "--all", "--format", "json") == ""

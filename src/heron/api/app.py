@@ -30,6 +30,8 @@ from heron.api.health import health_routes
 from heron.api.limits import BodyLimit
 from heron.api.routes_access import router as access_router
 from heron.api.routes_alerts import router as alerts_router
+from heron.api.routes_backtest import MAX_BACKTEST_BYTES
+from heron.api.routes_backtest import router as backtest_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
 from heron.api.routes_ingest import router as ingest_router
@@ -66,6 +68,7 @@ def api_router() -> APIRouter:
         store_router,
         export_router,
         alerts_router,
+        backtest_router,
         rules_router,
         searches_router,
         access_router,
@@ -153,6 +156,7 @@ def create_app(
     # before a body is read; then /api bodies are bounded.
     uploads = config.http.max_upload_bytes
     limits = {path: uploads for path in ("/api/ingest", "/api/intel/load", "/ui/ingest")}
+    limits["/api/rules/backtest"] = MAX_BACKTEST_BYTES
     app.add_middleware(BodyLimit, per_path=limits)
     app.add_middleware(AuthMiddleware, auth=auth_store)
     app.state.node = node

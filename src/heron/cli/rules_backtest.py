@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.model.timeutil import format_ns, parse_time
@@ -44,14 +45,6 @@ def rules_backtest(
     Correlation rules replay the matches of their rules in event-time order. Table
     output summarises hits per rule; json and csv list the detections.
     """
-    # Imported here: ``heron --help`` must not pay for the Sigma machinery.
-    from heron.alerts.store import AlertStore
-    from heron.detect.rulestate import rule_placeholders
-    from heron.detect.sigma.cache import default_cache_dir
-    from heron.errors import HeronError
-    from heron.rules.backtest import backtest
-    from heron.store.duckdb import DuckDBStore
-
     try:
         start = parse_time(since) if since else None
         end = parse_time(until) if until else None
@@ -59,6 +52,45 @@ def rules_backtest(
         raise click.BadParameter(str(exc)) from exc
     if not Path(data_dir).exists():
         raise click.ClickException(f"no Heron data in {data_dir} (run 'heron ingest' first)")
+    with node_api(data_dir) as node:
+        if node is not None:
+            found = _through_node(node, rule_paths, start, end, limit, alert)
+        else:
+            found = _here(data_dir, rule_paths, start, end, limit, alert)
+    for error in found["errors"]:
+        click.echo(
+            f"error: {error['path']} [{error['rule_id'] or '-'}]: {error['reason']}", err=True
+        )
+    if output_format == "table":
+        _summary(found)
+    else:
+        emit_rows(
+            found["detections"],
+            output_format,
+            columns=None if output_format == "json" else _CSV_COLUMNS,
+        )
+    stored = found.get("stored")
+    if stored is not None:
+        click.echo(f"alerts: {stored['created']} created, {stored['grouped']} grouped", err=True)
+
+
+def _here(
+    data_dir: str,
+    rule_paths: tuple[Path, ...],
+    start: int | None,
+    end: int | None,
+    limit: int,
+    alert: bool,
+) -> dict[str, Any]:
+    """The backtest on the store, opened here."""
+    # Imported here: ``heron --help`` must not pay for the Sigma machinery.
+    from heron.alerts.store import AlertStore
+    from heron.detect.rulestate import rule_placeholders
+    from heron.detect.sigma.cache import default_cache_dir
+    from heron.errors import HeronError
+    from heron.rules.backtest import backtest, report
+    from heron.store.duckdb import DuckDBStore
+
     try:
         with DuckDBStore(data_dir, read_only=not alert) as store:
             result = backtest(
@@ -72,60 +104,53 @@ def rules_backtest(
             stored = AlertStore(store).add(result.detections) if alert else None
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
-    for error in result.errors:
-        click.echo(f"error: {error.path} [{error.rule_id or '-'}]: {error.reason}", err=True)
-    if output_format == "table":
-        _summary(result)
-    else:
-        emit_rows(
-            [_row(d) for d in result.detections[:limit]],
-            output_format,
-            columns=None if output_format == "json" else _CSV_COLUMNS,
-        )
+    found = report(result, limit)
     if stored is not None:
-        click.echo(f"alerts: {stored.created} created, {stored.grouped} grouped", err=True)
+        found["stored"] = {"created": stored.created, "grouped": stored.grouped}
+    return found
+
+
+def _through_node(
+    node: NodeApi,
+    rule_paths: tuple[Path, ...],
+    start: int | None,
+    end: int | None,
+    limit: int,
+    alert: bool,
+) -> dict[str, Any]:
+    """The backtest run by the node serving the data directory: the rule files go to
+    ``POST /api/rules/backtest``, named as given here."""
+    from heron.detect.sigma.load import find_rule_files
+
+    files, missing = find_rule_files(list(rule_paths))
+    rules = []
+    for path in files:
+        try:
+            rules.append({"name": str(path), "text": path.read_text(encoding="utf-8")})
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    body = {"rules": rules, "start": start, "end": end, "limit": limit, "alert": alert}
+    found: dict[str, Any] = node.call("POST", "/api/rules/backtest", json=body)
+    found["errors"][:0] = [
+        {"path": e.path, "rule_id": e.rule_id, "reason": e.reason} for e in missing
+    ]
+    return found
 
 
 _CSV_COLUMNS = ["@timestamp", "rule.id", "rule.name", "rule.level", "event.ids", "group"]
 
 
-def _row(det: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "@timestamp": det.timestamp,
-        "rule.id": det.rule_id,
-        "rule.name": det.rule_name,
-        "rule.level": det.level,
-        "event.ids": list(det.event_ids),
-    }
-    row.update(det.entities)
-    if det.group:
-        row["group"] = dict(det.group)
-    return row
-
-
-def _summary(result: Any) -> None:
-    first: dict[str, int] = {}
-    last: dict[str, int] = {}
-    alerts: dict[str, int] = {}
-    for det in result.detections:
-        first.setdefault(det.rule_id, det.timestamp)
-        last[det.rule_id] = det.timestamp
-        alerts[det.rule_id] = alerts.get(det.rule_id, 0) + 1
+def _summary(found: dict[str, Any]) -> None:
     rows = [
         {
-            "rule.name": result.names.get(rid, rid),
-            "rule.level": result.levels.get(rid, ""),
-            "hits": hits,
-            "alerts": alerts.get(rid, 0),
-            "first": format_ns(first[rid]) if rid in first else "",
-            "last": format_ns(last[rid]) if rid in last else "",
-            "rule.id": rid,
+            **row,
+            "first": format_ns(row["first"]) if row["first"] is not None else "",
+            "last": format_ns(row["last"]) if row["last"] is not None else "",
         }
-        for rid, hits in result.hits.most_common()
-        if hits
+        for row in found["hits"]
     ]
-    emit_rows(rows, "table", title=f"{len(result.detections)} detections")
+    emit_rows(rows, "table", title=f"{found['total']} detections")
     click.echo(
-        f"{result.rules} rules, {sum(1 for r in rows)} with hits, "
-        f"{len(result.errors)} errors, {result.seconds:.1f} s"
+        f"{found['rules']} rules, {len(rows)} with hits, "
+        f"{len(found['errors'])} errors, {found['seconds']:.1f} s"
     )

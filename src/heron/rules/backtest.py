@@ -26,7 +26,7 @@ from heron.detect.sigma.load import load_rules
 from heron.detect.sql import RulePredicate, SqlCompileError, batch_query, rule_predicate
 from heron.model.event import Event
 
-__all__ = ["BacktestResult", "SqlMatch", "backtest", "match_rules_sql"]
+__all__ = ["BacktestResult", "SqlMatch", "backtest", "detection_row", "match_rules_sql", "report"]
 
 _FETCH_BATCH = 5000
 #: Rules evaluated in one scan: the row's JSON is parsed once for all of them.
@@ -171,3 +171,52 @@ def backtest(
     result.detections.sort(key=lambda d: (d.timestamp, d.rule_id))
     result.seconds = time.perf_counter() - began
     return result
+
+
+def detection_row(det: Detection) -> dict[str, Any]:
+    """A detection as the flat row ``heron rules backtest`` prints (json, csv)."""
+    row: dict[str, Any] = {
+        "@timestamp": det.timestamp,
+        "rule.id": det.rule_id,
+        "rule.name": det.rule_name,
+        "rule.level": det.level,
+        "event.ids": list(det.event_ids),
+    }
+    row.update(det.entities)
+    if det.group:
+        row["group"] = dict(det.group)
+    return row
+
+
+def report(result: BacktestResult, limit: int) -> dict[str, Any]:
+    """The result as JSON: per-rule hits (first and last in ns, alerts raised), the first
+    ``limit`` detections, the load errors; what the command prints, wherever it ran."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    alerts: Counter[str] = Counter()
+    for det in result.detections:
+        first.setdefault(det.rule_id, det.timestamp)
+        last[det.rule_id] = det.timestamp
+        alerts[det.rule_id] += 1
+    return {
+        "rules": result.rules,
+        "seconds": result.seconds,
+        "errors": [
+            {"path": e.path, "rule_id": e.rule_id, "reason": e.reason} for e in result.errors
+        ],
+        "hits": [
+            {
+                "rule.name": result.names.get(rid, rid),
+                "rule.level": result.levels.get(rid, ""),
+                "hits": hits,
+                "alerts": alerts.get(rid, 0),
+                "first": first.get(rid),
+                "last": last.get(rid),
+                "rule.id": rid,
+            }
+            for rid, hits in result.hits.most_common()
+            if hits
+        ],
+        "detections": [detection_row(d) for d in result.detections[:limit]],
+        "total": len(result.detections),
+    }
