@@ -233,3 +233,36 @@ def test_a_long_data_directory_puts_its_socket_in_a_private_temporary_folder(
     finally:
         control.close()
     assert not control.path.exists() and not (deep / "run" / "node.json").exists()
+
+
+BACKTEST_RULE = """title: Failed SSH password
+id: 7f0c8a52-1a7e-4c55-9f6a-0a1b2c3d4e5f
+status: test
+logsource: {product: linux, service: sshd}
+detection:
+  selection: {event.outcome: failure}
+  condition: selection
+level: low
+"""
+
+
+def test_api_backtest_runs_rules_sent_over_the_nodes_history(tmp_path: Path) -> None:
+    with api_server(tmp_path) as server:
+        sent = server.client("ingest").post(
+            "/api/ingest", content=_failed_ssh(datetime.now(UTC), 3)
+        )
+        assert sent.json()["events"] == 3
+        body = {"rules": [{"name": "C:\\rules\\ssh.yml", "text": BACKTEST_RULE}], "limit": 2}
+        found = server.client("read").post("/api/rules/backtest", json=body)
+        assert found.status_code == 200, found.text
+        result = found.json()
+        assert (result["rules"], result["total"], len(result["detections"])) == (1, 3, 2)
+        assert result["hits"][0]["hits"] == 3 and "stored" not in result
+        # Storing alerts is an analyst's change; a broken file is named as sent.
+        body["alert"] = True
+        assert server.client("read").post("/api/rules/backtest", json=body).status_code == 403
+        body["rules"].append({"name": "broken.yml", "text": "title: x\ndetection: [\n"})
+        stored = server.client("analyst").post("/api/rules/backtest", json=body).json()
+        assert stored["stored"]["created"] >= 1
+        assert [e["path"] for e in stored["errors"]] == ["broken.yml"]
+    assert not [p for p in (tmp_path / "spool").iterdir() if p.name.startswith("backtest-")]
