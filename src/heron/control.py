@@ -1,7 +1,8 @@
 """The node's local socket: ``heron`` commands reach a running ``heron serve`` through it.
 
-DuckDB lets one process open a data directory. While ``heron serve`` holds it,
-``heron ingest`` hands its files to that node over a Unix socket instead of failing.
+DuckDB lets one process open a data directory. While ``heron serve`` holds it, the
+commands that would open it (``ingest``, ``search``, ``alerts``, ``hunt``, …) ask that
+node over a Unix socket instead of failing (``heron.cli.node``).
 
 The socket is ``<data-dir>/run/node.sock``. The folder is mode 0700 and the socket 0600,
 so only the node's OS user (and root) can connect: the people who can read the data

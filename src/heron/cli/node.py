@@ -1,10 +1,11 @@
 """Commands answered by the node that serves a data directory, over its control socket.
 
 A running ``heron serve`` holds the data directory's database, so no other process
-may open it. The read commands (``search``, ``alerts``, ``hunt``, ``stats``,
-``deadletters``) then ask the node's API instead, through ``<data-dir>/run/node.sock``
-(``heron.control``), and print the same output. Which commands do so, and what they
-cannot do meanwhile, is in ``docs/reference/api.md`` ("The control socket").
+may open it. The commands that would (``ingest``, ``search``, ``alerts``, ``hunt``,
+``stats``, ``retention``, ``intel``, ``rules backtest`` …) then ask the node's API
+instead, through ``<data-dir>/run/node.sock`` (``heron.control``), and print the same
+output. Which commands do so, and what they cannot do meanwhile, is in
+``docs/reference/api.md`` ("The control socket").
 """
 
 from __future__ import annotations
