@@ -16,7 +16,6 @@ system bounds a socket path to about 100 bytes; a longer one goes in
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import json
 import os
@@ -39,6 +38,8 @@ MAX_SOCKET_PATH = 100
 
 def local_user() -> str:
     """The OS user a local caller is taken for (the node's own)."""
+    import getpass  # here: every `heron ingest` imports this module, few need a name
+
     try:
         return getpass.getuser()
     except Exception:  # no name for this uid (a container's numeric user)

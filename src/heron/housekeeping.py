@@ -8,7 +8,6 @@ longer than policy allows. ``POST /api/retention`` is the command through the AP
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -53,6 +52,8 @@ async def housekeep(store: DuckDBStore, retention: str | None, every_s: float) -
     GIL, and they take the store's write lock one batch of days at a time, so commits
     of live data wait at most one batch.
     """
+    import asyncio  # here: a bulk load imports this module and needs no event loop
+
     if every_s <= 0:
         return
     keep_ns = parse_duration(retention) if retention else None
