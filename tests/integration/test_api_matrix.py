@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/metrics"): Entry("open"),
     ("GET", "/api/events"): Entry("read", params={"host.name": "x"}),
     ("POST", "/api/hunt"): Entry("read", json={"query": "events | take 1"}),
+    ("GET", "/api/fields"): Entry("read"),
     ("POST", "/api/ingest"): Entry("ingest", json={"message": "matrix"}),
     ("GET", "/api/stats"): Entry("read"),
     ("GET", "/api/deadletters"): Entry("read"),

@@ -41,6 +41,7 @@ READS = [
         "events | project event.id, event.code | sort by event.id asc",
     ],
     ["stats", "--format", "json"],
+    ["hunt", "--fields", "--format", "json"],
     ["searches", "list", "--format", "json"],
     ["hunt", "--saved", "failed-logons", "--format", "csv"],
     ["deadletters", "--format", "json"],
@@ -178,7 +179,7 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
     assert last["actor"].startswith("local:") and last["comment"] == "seen"
 
 
-@pytest.mark.parametrize("args", [["hunt", "--fields"], ["assets", "list"]])
+@pytest.mark.parametrize("args", [["hunt", "--explain", "events | take 1"], ["assets", "list"]])
 def test_commands_the_node_cannot_answer_say_the_directory_is_in_use(
     tmp_path: Path, args: list[str]
 ) -> None:

@@ -119,3 +119,31 @@ def run_hunt(request: Request, body: HuntRequest) -> Any:
         error = found["error"]
         raise ApiError(400, str(error.get("message") or "hunt failed"), query_error=error)
     return found
+
+
+class FieldRow(BaseModel):
+    name: str
+    type: str
+    where: str
+    seen: int
+
+
+class FieldList(BaseModel):
+    fields: list[FieldRow]
+
+
+@router.get(
+    "/fields",
+    response_model=FieldList,
+    summary="Field names for hunts: the typed columns, then fields seen in recent events",
+    **needs("read"),
+)
+def hunt_fields(request: Request) -> dict[str, Any]:
+    from heron.query.fields import list_fields
+
+    found = list_fields(request.app.state.node.store)
+    return {
+        "fields": [
+            {"name": f.name, "type": f.type, "where": f.where, "seen": f.seen} for f in found
+        ]
+    }

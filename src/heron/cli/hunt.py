@@ -273,9 +273,15 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, stream: Text
 def _print_fields(data_dir: str, fmt: str) -> None:
     from heron.query.fields import list_fields
 
-    with _open(data_dir, read_only=True) as store:
-        fields = list_fields(store)
-    rows = [{"name": f.name, "type": f.type, "where": f.where, "seen": f.seen} for f in fields]
+    with node_api(data_dir) as node:
+        if node is not None:
+            rows = node.call("GET", "/api/fields")["fields"]
+        else:
+            with _open(data_dir, read_only=True) as store:
+                fields = list_fields(store)
+            rows = [
+                {"name": f.name, "type": f.type, "where": f.where, "seen": f.seen} for f in fields
+            ]
     _emit(rows, ["name", "type", "where", "seen"], "table" if fmt == "parquet" else fmt, None)
 
 
