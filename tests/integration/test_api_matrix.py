@@ -58,6 +58,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/deadletters"): Entry("read"),
     ("POST", "/api/retention"): Entry("admin", json={"keep": "36500d"}),
     ("GET", "/api/intel"): Entry("read"),
+    ("GET", "/api/assets"): Entry("read"),
+    ("POST", "/api/assets"): Entry(
+        "admin", json={"kind": "hosts", "records": [{"name": "matrix01", "ip": "192.0.2.1"}]}
+    ),
     ("POST", "/api/rules/backtest"): Entry(
         "read", json={"rules": [{"name": "m.yml", "text": RULE.decode()}]}
     ),

@@ -30,6 +30,8 @@ from heron.api.health import health_routes
 from heron.api.limits import BodyLimit
 from heron.api.routes_access import router as access_router
 from heron.api.routes_alerts import router as alerts_router
+from heron.api.routes_assets import MAX_ASSET_BYTES
+from heron.api.routes_assets import router as assets_router
 from heron.api.routes_backtest import MAX_BACKTEST_BYTES
 from heron.api.routes_backtest import router as backtest_router
 from heron.api.routes_events import router as events_router
@@ -68,6 +70,7 @@ def api_router() -> APIRouter:
         store_router,
         export_router,
         alerts_router,
+        assets_router,
         backtest_router,
         rules_router,
         searches_router,
@@ -157,6 +160,7 @@ def create_app(
     uploads = config.http.max_upload_bytes
     limits = {path: uploads for path in ("/api/ingest", "/api/intel/load", "/ui/ingest")}
     limits["/api/rules/backtest"] = MAX_BACKTEST_BYTES
+    limits["/api/assets"] = MAX_ASSET_BYTES
     app.add_middleware(BodyLimit, per_path=limits)
     app.add_middleware(AuthMiddleware, auth=auth_store)
     app.state.node = node

@@ -6,6 +6,7 @@ import click
 import orjson
 from rich.console import Console
 
+from heron.cli.node import node_api
 from heron.cli.options import data_dir_option, format_option
 from heron.cli.output import emit_rows
 from heron.errors import HeronError
@@ -51,47 +52,57 @@ def load(
     try:
         records = read_records(location)
         chosen = _kind(records) if kind == "auto" else kind
-        with DuckDBStore(data_dir) as store:
-            target = AssetInventory(store) if chosen == "hosts" else IdentityDirectory(store)
-            if strict:
-                # A dry run first: refuse everything if any record would be refused.
-                from heron.enrich.asset import asset_from_record
-                from heron.enrich.identity import identity_from_record
-                from heron.enrich.records import RecordError
+        if strict:
+            # A dry run first: refuse everything if any record would be refused.
+            from heron.enrich.asset import asset_from_record
+            from heron.enrich.identity import identity_from_record
+            from heron.enrich.records import RecordError
 
-                check = asset_from_record if chosen == "hosts" else identity_from_record
-                bad = 0
-                for record in records:
-                    try:
-                        check(record)
-                    except RecordError:
-                        bad += 1
-                if bad:
-                    raise click.ClickException(
-                        f"{bad} records refused and --strict given; nothing stored"
+            check = asset_from_record if chosen == "hosts" else identity_from_record
+            bad = 0
+            for record in records:
+                try:
+                    check(record)
+                except RecordError:
+                    bad += 1
+            if bad:
+                raise click.ClickException(
+                    f"{bad} records refused and --strict given; nothing stored"
+                )
+        with node_api(data_dir) as node:
+            if node is not None:
+                body = {"kind": chosen, "records": records, "where": location, "replace": replace}
+                done = node.call("POST", "/api/assets", json=body)
+                stored, refused, ignored = done["stored"], done["refused"], done["ignored_columns"]
+            else:
+                with DuckDBStore(data_dir) as store:
+                    target = (
+                        AssetInventory(store) if chosen == "hosts" else IdentityDirectory(store)
                     )
-            summary = target.import_records(records, where=location, replace=replace)
+                    summary = target.import_records(records, where=location, replace=replace)
+                stored, ignored = summary.stored, summary.ignored_columns
+                refused = [str(e) for e in summary.errors]
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
-    for error in summary.errors[:_SHOWN_ERRORS]:
+    for error in refused[:_SHOWN_ERRORS]:
         err.print(f"[yellow]refused:[/] {error}", highlight=False)
-    if len(summary.errors) > _SHOWN_ERRORS:
-        err.print(f"[yellow]… and {len(summary.errors) - _SHOWN_ERRORS} more refused[/]")
+    if len(refused) > _SHOWN_ERRORS:
+        err.print(f"[yellow]… and {len(refused) - _SHOWN_ERRORS} more refused[/]")
     if as_json:
         click.echo(
             orjson.dumps(
                 {
                     "kind": chosen,
-                    "stored": summary.stored,
-                    "refused": len(summary.errors),
-                    "ignored_columns": summary.ignored_columns,
+                    "stored": stored,
+                    "refused": len(refused),
+                    "ignored_columns": ignored,
                 }
             ).decode()
         )
         return
-    err.print(f"{summary.stored:,} {chosen} stored; {len(summary.errors):,} refused")
-    if summary.ignored_columns:
-        err.print(f"columns not used: {', '.join(summary.ignored_columns)}")
+    err.print(f"{stored:,} {chosen} stored; {len(refused):,} refused")
+    if ignored:
+        err.print(f"columns not used: {', '.join(ignored)}")
 
 
 def _kind(records: list[dict[str, object]]) -> str:
@@ -108,23 +119,16 @@ def _kind(records: list[dict[str, object]]) -> str:
 @data_dir_option
 def list_assets(kind: str, output_format: str, data_dir: str) -> None:
     """Stored assets (or identities)."""
+    from heron.enrich.asset import stored_records
     from heron.store.duckdb import DuckDBStore
 
-    table = "asset_inventory" if kind == "hosts" else "identities"
-    try:
-        with DuckDBStore(data_dir, read_only=True) as store:
-            cur = store.connection()
-            exists = cur.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-            ).fetchall()[0][0]
-            rows = (
-                cur.sql(f"SELECT * EXCLUDE (updated) FROM {table} ORDER BY name").to_arrow_table()
-                if exists
-                else None
-            )
-    except HeronError as exc:
-        raise click.ClickException(str(exc)) from exc
-    found = rows.to_pylist() if rows is not None else []
-    for row in found:
-        row.pop("key", None)
+    with node_api(data_dir) as node:
+        if node is not None:
+            found = node.call("GET", "/api/assets", params={"kind": kind})["records"]
+        else:
+            try:
+                with DuckDBStore(data_dir, read_only=True) as store:
+                    found = stored_records(store.connection(), kind)
+            except HeronError as exc:
+                raise click.ClickException(str(exc)) from exc
     emit_rows(found, output_format, title=f"{len(found)} {kind}")

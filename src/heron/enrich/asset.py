@@ -35,6 +35,7 @@ from heron.model.timeutil import now_ns
 
 __all__ = [
     "CRITICALITIES",
+    "STORED_TABLES",
     "Asset",
     "AssetEnricher",
     "AssetInventory",
@@ -311,3 +312,22 @@ class AssetEnricher:
             if context is not None:
                 for key, value in context.items():
                     event.setdefault(key, list(value) if isinstance(value, list) else value)
+
+
+#: Where each kind of record is stored (``heron assets list``, ``GET /api/assets``).
+STORED_TABLES = {"hosts": "asset_inventory", "identities": "identities"}
+
+
+def stored_records(connection: duckdb.DuckDBPyConnection, kind: str) -> list[dict[str, Any]]:
+    """The stored hosts or identities, by name, as flat rows (none before any import)."""
+    table = STORED_TABLES[kind]
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchall()[0][0]
+    if not exists:
+        return []
+    rows = connection.sql(f"SELECT * EXCLUDE (updated) FROM {table} ORDER BY name")
+    found: list[dict[str, Any]] = rows.to_arrow_table().to_pylist()
+    for row in found:
+        row.pop("key", None)
+    return found
