@@ -53,6 +53,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/api/events"): Entry("read", params={"host.name": "x"}),
     ("POST", "/api/hunt"): Entry("read", json={"query": "events | take 1"}),
     ("GET", "/api/fields"): Entry("read"),
+    ("POST", "/api/hunt/explain"): Entry("read", json={"query": "events | take 1"}),
     ("POST", "/api/ingest"): Entry("ingest", json={"message": "matrix"}),
     ("GET", "/api/stats"): Entry("read"),
     ("GET", "/api/deadletters"): Entry("read"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -147,3 +147,29 @@ def hunt_fields(request: Request) -> dict[str, Any]:
             {"name": f.name, "type": f.type, "where": f.where, "seen": f.seen} for f in found
         ]
     }
+
+
+class ExplainRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="A hunt")
+    dialect: Literal["duckdb", "clickhouse"] = "duckdb"
+    limit: int = Field(1000, ge=0, le=MAX_EVENTS_LIMIT, description="0: no row limit")
+
+
+@router.post(
+    "/hunt/explain",
+    response_model=dict[str, str],
+    summary="The SQL a hunt runs as",
+    responses={400: {"description": "The hunt does not parse or compile"}},
+    **needs("read"),
+)
+def explain_hunt(request: Request, body: ExplainRequest) -> dict[str, str]:
+    from heron.query.api import error_json, explain_sql
+    from heron.query.errors import QueryError
+
+    try:
+        sql = explain_sql(
+            request.app.state.node.store, body.query, dialect=body.dialect, limit=body.limit
+        )
+    except QueryError as exc:
+        raise ApiError(400, exc.message, query_error=error_json(exc)) from None
+    return {"sql": sql}

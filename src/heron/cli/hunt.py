@@ -181,21 +181,19 @@ def _saved_note(saved: Any, schedule: str | None) -> None:
 
 
 def _explain(text: str, dialect: str, data_dir: str, limit: int) -> None:
-    from heron.query.compile import compile_query
-    from heron.query.parse import parse
-    from heron.query.run import catalog_for
-    from heron.query.schema import Catalog
+    from heron.query.api import explain_sql
 
-    tree = parse(text)
-    catalog = Catalog()
+    with node_api(data_dir) as node:
+        if node is not None:
+            body = {"query": text, "dialect": dialect, "limit": limit}
+            click.echo(node.call("POST", "/api/hunt/explain", json=body)["sql"])
+            return
+    # Exactly what runs: typed by the store's catalog when there is a store.
     if Path(data_dir).is_dir() and (Path(data_dir) / "heron.duckdb").exists():
         with _open(data_dir, read_only=True) as store:
-            catalog = catalog_for(store, tree)
-    # Exactly what runs: the LIMIT is --limit + 1, one row more tells that more matched.
-    compiled = compile_query(
-        tree, dialect=dialect, catalog=catalog, row_limit=limit + 1 if limit else None
-    )
-    click.echo(compiled.sql)
+            click.echo(explain_sql(store, text, dialect=dialect, limit=limit))
+    else:
+        click.echo(explain_sql(None, text, dialect=dialect, limit=limit))
 
 
 def _run(text: str, data_dir: str, fmt: str, out: str | None, limit: int, timeout: float) -> None:

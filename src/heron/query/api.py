@@ -20,7 +20,7 @@ from heron.query.run import (
     run,
 )
 
-__all__ = ["DEFAULT_API_ROW_LIMIT", "error_json", "hunt", "hunt_json"]
+__all__ = ["DEFAULT_API_ROW_LIMIT", "error_json", "explain_sql", "hunt", "hunt_json"]
 
 #: Rows ``hunt`` returns unless ``limit`` says otherwise (``limit=None``: all of them).
 DEFAULT_API_ROW_LIMIT = 1_000_000
@@ -87,3 +87,22 @@ def hunt_json(
         "compile_ms": round(result.compile_ms, 3),
         "run_ms": round(result.run_ms, 3),
     }
+
+
+def explain_sql(
+    store: SupportsConnection | None, query: str, *, dialect: str, limit: int | None
+) -> str:
+    """The SQL a hunt runs as (``heron hunt --explain``): typed by ``store``'s catalog when
+    there is one; ``limit`` rows are asked for with one more, which tells that more
+    matched. Raises ``QueryError``."""
+    from heron.query.compile import compile_query
+    from heron.query.parse import parse
+    from heron.query.run import catalog_for
+    from heron.query.schema import Catalog
+
+    tree = parse(query)
+    catalog = catalog_for(store, tree) if store is not None else Catalog()
+    compiled = compile_query(
+        tree, dialect=dialect, catalog=catalog, row_limit=limit + 1 if limit else None
+    )
+    return compiled.sql
