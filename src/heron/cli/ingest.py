@@ -168,7 +168,11 @@ def ingest(
     data_dir: str,
 ) -> None:
     """Ingest files and folders (EVTX, Windows event XML, NDJSON, syslog, the systemd
-    journal, CEF, LEEF, CloudTrail, auditd, vendor formats); '-' reads standard input."""
+    journal, CEF, LEEF, CloudTrail, auditd, vendor formats); '-' reads standard input.
+
+    While 'heron serve' runs on the data directory, the files go to that node, which
+    parses, detects and stores them with its own rules and settings.
+    """
     # The reported time is the command's: opening the node (rules, enrichment data),
     # the load, and what ends it (held correlations, old days to Parquet, the close).
     started = time.perf_counter()
