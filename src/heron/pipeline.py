@@ -227,7 +227,7 @@ class Pipeline:
         pending: list[ChunkResult] = []
         pending_events = 0
         finished: list[str] = []  # files whose last chunk is pending
-        chunks = self._file_chunks(paths, fmt, limit, summary, spans or {}, names or {})
+        chunks = self.file_chunks(paths, fmt, limit, summary, spans or {}, names or {})
         if transformer is None:
             results: Iterator[tuple[RawChunk, ChunkResult]] = (
                 (chunk, self.transform(chunk)) for chunk in chunks
@@ -272,7 +272,7 @@ class Pipeline:
         if stored is not None and finished:
             stored(finished)
 
-    def _file_chunks(
+    def file_chunks(
         self,
         paths: Iterable[Path],
         fmt: str,

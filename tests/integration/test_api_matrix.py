@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/intel/expire"): Entry("admin"),
     # Only callers on the control socket hold "local": every role over TCP is refused.
     ("POST", "/api/intel/load"): Entry("local", json={"not": "an arrow stream"}),
+    ("POST", "/api/ingest/files"): Entry("local", json={"files": [{"path": "/x", "name": "x"}]}),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),
     ("GET", "/api/alerts/{alert_id}"): Entry("read", path="/api/alerts/ALERT"),

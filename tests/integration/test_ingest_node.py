@@ -79,6 +79,17 @@ def test_ingest_goes_to_the_running_node_and_survives_its_kill(tmp_path: Path) -
         piped = _heron(data_dir, "ingest", "--json", "-", stdin=b'{"message": "piped"}\n')
         assert _summary(piped)["events"] == 1
 
+        # The node keeps the ingest ledger as a load of its own does: with
+        # --skip-ingested, files read before are left out and a grown log is read on.
+        again = _heron(data_dir, "ingest", "--json", "--skip-ingested", str(syslog))
+        assert _summary(again)["events"] == 0
+        assert "1 file(s) left out: ingested into this data directory before" in again.stderr
+        with syslog.open("ab") as log:
+            log.write(SSH_LINES[0].replace("203.0.113.0", "203.0.113.99").encode() + b"\n")
+        grown = _heron(data_dir, "ingest", "--json", "--skip-ingested", str(syslog))
+        assert _summary(grown)["events"] == 1
+        assert "only what was added is read" in grown.stderr
+
         # Options that would change how the node parses or detects are refused, not ignored.
         refused = _heron(data_dir, "ingest", "--no-detect", "--year", "2020", str(syslog))
         assert refused.returncode != 0
@@ -91,9 +102,11 @@ def test_ingest_goes_to_the_running_node_and_survives_its_kill(tmp_path: Path) -
     # What the command reported as stored is there after the kill, named by its path.
     events = stored_events(data_dir)
     paths = sorted(str(e.get("log.file.path")) for e in events)
-    assert paths == sorted([str(syslog)] * 3 + [str(folder / "app.json")] * 2 + ["None"])
+    assert paths == sorted([str(syslog)] * 4 + [str(folder / "app.json")] * 2 + ["None"])
     (letter,) = dead_letters(data_dir)
     assert (letter["source"], letter["location"]) == (str(syslog), "line 4")
+    added = [e for e in events if "203.0.113.99" in str(e.get("event.original"))]
+    assert len(added) == 1
     assert not [p for p in (data_dir / "spool").iterdir() if p.name.startswith("upload-")]
 
     # The node is gone (its node.json stays behind): the command loads by itself again.
@@ -105,7 +118,7 @@ def test_ingest_goes_to_the_running_node_and_survives_its_kill(tmp_path: Path) -
     # A node started after the crash replaces the stale socket; a clean stop removes it.
     again = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
-        assert _summary(_heron(data_dir, "stats", "--format", "json"))["events"] == 8
+        assert _summary(_heron(data_dir, "stats", "--format", "json"))["events"] == 9
     finally:
         assert again.terminate() == 0
     assert not (data_dir / "run" / "node.sock").exists()

@@ -36,6 +36,7 @@ from heron.api.routes_backtest import MAX_BACKTEST_BYTES
 from heron.api.routes_backtest import router as backtest_router
 from heron.api.routes_events import router as events_router
 from heron.api.routes_export import router as export_router
+from heron.api.routes_ingest import MAX_PATHS_BYTES
 from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_intel import router as intel_router
 from heron.api.routes_rules import router as rules_router
@@ -160,6 +161,7 @@ def create_app(
     uploads = config.http.max_upload_bytes
     limits = {path: uploads for path in ("/api/ingest", "/api/intel/load", "/ui/ingest")}
     limits["/api/rules/backtest"] = MAX_BACKTEST_BYTES
+    limits["/api/ingest/files"] = MAX_PATHS_BYTES
     limits["/api/assets"] = MAX_ASSET_BYTES
     app.add_middleware(BodyLimit, per_path=limits)
     app.add_middleware(AuthMiddleware, auth=auth_store)

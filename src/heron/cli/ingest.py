@@ -16,13 +16,13 @@ from pathlib import Path
 import click
 import orjson
 
-from heron.cli.ingest_plan import file_identities, plan_load
 from heron.cli.options import data_dir_option
 from heron.errors import HeronError
 from heron.model.timeutil import now_ns
 from heron.parsers import FORMATS, ParseContext
 from heron.pipeline import IngestSummary, Pipeline
 from heron.sources.file import DEFAULT_MAX_LINE_BYTES, STDIN, WHOLE, iter_files
+from heron.sources.loadplan import file_identities, plan_load
 
 __all__ = ["SPOOL_KEEP_S", "ingest"]
 
@@ -194,13 +194,14 @@ def ingest(
             "--rules": bool(rule_paths),
             "--no-detect": no_detect,
             "--workers": workers is not None,
-            "--skip-ingested": skip_ingested,
             "--year": year is not None,
             "--timezone": tz.upper() not in ("UTC", "Z"),
             "--max-line-bytes": max_line_bytes != DEFAULT_MAX_LINE_BYTES,
         }
         given = [option for option, used in changed.items() if used]
-        _through_node(node_socket, Path(data_dir), paths, include, fmt, as_json, started, given)
+        _through_node(
+            node_socket, Path(data_dir), paths, include, fmt, skip_ingested, as_json, started, given
+        )
         return
     try:
         with ExitStack() as stack:
@@ -323,6 +324,7 @@ def _through_node(
     paths: tuple[Path, ...],
     include: tuple[str, ...],
     fmt: str,
+    skip_ingested: bool,
     as_json: bool,
     started: float,
     refused: list[str],
@@ -339,7 +341,7 @@ def _through_node(
         files = [f for p in paths for f in ([p] if p == Path(STDIN) else iter_files([p], include))]
         total = sum(f.stat().st_size for f in files if f != Path(STDIN))
         with _progress(total, not as_json and sys.stderr.isatty()) as advance:
-            summary = ingest_through_node(node_socket, data_dir, files, fmt, advance)
+            summary = ingest_through_node(node_socket, data_dir, files, fmt, skip_ingested, advance)
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     summary.seconds = time.perf_counter() - started

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
@@ -29,8 +27,8 @@ __all__ = ["ingest_through_node"]
 
 #: Bytes read from a file per piece of the request body.
 SEND_BYTES = 1 << 20
-#: Files sent at once.
-IN_FLIGHT = 64
+#: Files named in one request (the node plans and answers them together).
+FILES_PER_REQUEST = 5000
 
 
 def _pieces(stream: IO[bytes], sent: Callable[[int], None]) -> Iterator[bytes]:
@@ -44,46 +42,70 @@ def ingest_through_node(
     data_dir: Path,
     files: list[Path],
     fmt: str,
+    skip_ingested: bool,
     progress: Callable[[int, int], None],
 ) -> IngestSummary:
-    """Send ``files`` (``-``: standard input) to the node; the summary of what it stored.
+    """Hand ``files`` (``-``: standard input) to the node; the summary of what it stored.
 
-    A few files are in flight at once: each is answered only once it is committed, so
-    one at a time would leave the node idle between small files. A file the node
-    refuses, or a node that stops half way, ends the command with an error that says
-    what was stored.
+    Files are named by path (``POST /api/ingest/files``): the node reads them where
+    they are, with the load plan and ledger of a load of its own. Standard input has no
+    path, so its bytes are sent (``POST /api/ingest``). A refusal, or a node that stops
+    half way, ends the command with an error that says what was stored.
     """
     started = time.perf_counter()
     summary = IngestSummary()
     summary.messages.append(
         f"a node serves {data_dir}: the files went to it (its rules and settings apply)"
     )
-    failure: click.ClickException | None = None
-    with node_client(socket_path) as client, ThreadPoolExecutor(IN_FLIGHT) as senders:
-        sending: deque[Future[dict[str, Any]]] = deque()
-        queued = iter(files)
-        while failure is None or sending:
-            while failure is None and len(sending) < IN_FLIGHT:
-                path = next(queued, None)
-                if path is None:
-                    break
-                sending.append(senders.submit(_send, client, path, fmt, data_dir, progress))
-            if not sending:
-                break
-            try:
-                result = sending.popleft().result()
-            except click.ClickException as exc:
-                failure = failure or exc
-                continue
-            summary.files += 1
-            summary.events += int(result["events"])
-            summary.failed += int(result["failed"])
-            summary.messages.extend(str(m) for m in result.get("messages", []))
-            progress(0, int(result["events"]))
-    if failure is not None:
-        raise click.ClickException(f"{failure.message}; {_stored_so_far(summary)}")
+    named = [path for path in files if path != Path(STDIN)]
+    with node_client(socket_path) as client:
+        try:
+            if len(named) < len(files):
+                _add(summary, _send(client, Path(STDIN), fmt, data_dir, progress), files=1)
+            for start in range(0, len(named), FILES_PER_REQUEST):
+                batch = named[start : start + FILES_PER_REQUEST]
+                found = _send_paths(client, batch, fmt, skip_ingested, data_dir)
+                _add(summary, found, files=int(found["files"]))
+                progress(sum(_size(path) for path in batch), int(found["events"]))
+        except click.ClickException as exc:
+            raise click.ClickException(f"{exc.message}; {_stored_so_far(summary)}") from exc
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _add(summary: IngestSummary, found: dict[str, Any], *, files: int) -> None:
+    summary.files += files
+    summary.events += int(found["events"])
+    summary.failed += int(found["failed"])
+    summary.messages.extend(str(m) for m in found.get("messages", []))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _send_paths(
+    client: httpx.Client, paths: list[Path], fmt: str, skip_ingested: bool, data_dir: Path
+) -> dict[str, Any]:
+    """Files the node reads by path; its answer once all of them are stored."""
+    body = {
+        "files": [{"path": str(path.resolve()), "name": str(path)} for path in paths],
+        "format": fmt,
+        "skip_ingested": skip_ingested,
+    }
+    try:
+        response = client.post("/api/ingest/files", json=body)
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"the node serving {data_dir} did not answer ({exc})") from exc
+    if response.status_code != 200:
+        raise click.ClickException(
+            f"the node refused the files (HTTP {response.status_code}: {error_of(response)})"
+        )
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def _send(
@@ -93,7 +115,7 @@ def _send(
     data_dir: Path,
     progress: Callable[[int, int], None],
 ) -> dict[str, Any]:
-    """One file to the node; its answer, once it is stored."""
+    """One stream (standard input) to the node; its answer, once it is stored."""
     name = STDIN if path == Path(STDIN) else str(path)
     try:
         with open(path, "rb") if name != STDIN else nullcontext(sys.stdin.buffer) as stream:
