@@ -213,6 +213,17 @@ def test_an_upload_behind_the_nodes_event_time_says_correlation_skipped_it(
         assert old.status_code == 200 and old.json()["events"] == 3
         (message,) = old.json()["messages"]
         assert message.startswith("correlation skipped ") and "rules backtest" in message
+        # The same for files named by path over the control socket (heron ingest).
+        older = tmp_path / "older.log"
+        older.write_bytes(_failed_ssh(now - timedelta(days=4), 2))
+        with httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(tmp_path / "run" / "node.sock")),
+            base_url="http://node",
+        ) as local:
+            body = {"files": [{"path": str(older), "name": "older.log"}]}
+            named = local.post("/api/ingest/files", json=body)
+        assert named.status_code == 200 and named.json()["events"] == 2
+        assert any(m.startswith("correlation skipped ") for m in named.json()["messages"])
 
 
 def test_the_control_socket_serves_the_api_to_the_local_user_only(tmp_path: Path) -> None:

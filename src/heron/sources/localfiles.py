@@ -21,7 +21,7 @@ from heron.model.timeutil import now_ns
 from heron.pipeline import IngestSummary
 from heron.sources.file import RawChunk
 from heron.sources.loadplan import file_identities, plan_load
-from heron.sources.upload import upload_runtime
+from heron.sources.upload import late_matches, late_note, upload_runtime
 
 __all__ = ["ingest_local_files"]
 
@@ -34,6 +34,7 @@ async def ingest_local_files(
     started = time.perf_counter()
     node = state.node
     runtime = upload_runtime(state.collector)
+    late_before = late_matches(node)
     paths = [path for path, _ in files]
     names = {path: name for path, name in files}
     ids = await asyncio.to_thread(file_identities, paths)
@@ -71,5 +72,8 @@ async def ingest_local_files(
         await asyncio.to_thread(node.store.record_ingested, entries, now_ns())
     if failure is not None:
         raise failure
+    note = late_note(node, late_before)
+    if note is not None:
+        summary.messages.append(note)
     summary.seconds = time.perf_counter() - started
     return summary

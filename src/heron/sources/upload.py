@@ -40,6 +40,8 @@ __all__ = [
     "UploadSummary",
     "UploadTooLargeError",
     "ingest_upload",
+    "late_matches",
+    "late_note",
     "receive_upload",
     "spool_upload",
 ]
@@ -200,10 +202,24 @@ def upload_runtime(collector: Collector) -> SourceRuntime:
     )
 
 
-def _late(node: Node) -> int:
+def late_matches(node: Node) -> int:
     """Correlation matches dropped as late so far (counted once per correlation fed)."""
     correlation = node.detector.correlation if node.detector is not None else None
     return correlation.stats().late if correlation is not None else 0
+
+
+def late_note(node: Node, before: int) -> str | None:
+    """What a load through the node should be told of the correlation matches dropped
+    as late since ``before`` (``late_matches`` then); None when there were none."""
+    late = late_matches(node) - before
+    if late <= 0:
+        return None
+    # Counted over the node's whole input meanwhile, so live sources' share too.
+    return (
+        f"correlation skipped {late:,} matches older than what the node had already "
+        "processed: correlations run in event time with a lateness bound "
+        "('heron rules backtest RULE --since …' runs a rule over stored events)"
+    )
 
 
 async def receive_upload(
@@ -214,18 +230,13 @@ async def receive_upload(
     ``UploadSpoolError`` and ``IntakeClosedError``."""
     node: Node = state.node
     runtime = upload_runtime(state.collector)
-    late_before = _late(node)
+    late_before = late_matches(node)
     async with (
         state.upload_slots,
         spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size),
     ):
         summary = await ingest_upload(runtime, path, name, fmt, size)
-    late = _late(node) - late_before
-    if late > 0:
-        # Counted over the node's whole input meanwhile, so live sources' share too.
-        summary.messages.append(
-            f"correlation skipped {late:,} matches older than what the node had already "
-            "processed: correlations run in event time with a lateness bound "
-            "('heron rules backtest RULE --since …' runs a rule over stored events)"
-        )
+    note = late_note(node, late_before)
+    if note is not None:
+        summary.messages.append(note)
     return summary
