@@ -290,7 +290,9 @@ class Pipeline:
                 summary.messages.append(f"{name or path}: {empty}, nothing to ingest")
                 continue
             if is_simulation_labels(path):
-                summary.messages.append(f"{path}: simulation labels, not telemetry: skipped")
+                summary.messages.append(
+                    f"{name or path}: simulation labels, not telemetry: skipped"
+                )
                 continue
             try:
                 span = spans.get(path, WHOLE)

@@ -48,6 +48,7 @@ from heron.auth import AuthStore
 from heron.auth.middleware import AuthMiddleware
 from heron.collector import Collector
 from heron.config import ServeConfig
+from heron.housekeeping import housekeep
 from heron.runtime import Node
 from heron.sources.upload import MAX_UPLOADS
 
@@ -124,12 +125,17 @@ def create_app(
         if owned:
             await active.start()
         following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
+        # As run_server starts them (its uvicorn lifespan is off): rule files and housekeeping.
+        keeping = asyncio.create_task(
+            housekeep(node.store, config.retention, config.housekeeping_seconds)
+        )
         try:
             yield
         finally:
-            following.cancel()
-            with suppress(asyncio.CancelledError):
-                await following
+            for task in (following, keeping):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             if owned:
                 await active.stop()
             if auth_owned:

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from heron.intake import Committed
 from heron.model.timeutil import now_ns
 from heron.pipeline import IngestSummary
 from heron.sources.file import RawChunk
 from heron.sources.loadplan import file_identities, plan_load
-from heron.sources.upload import late_matches, late_note, upload_runtime
+from heron.sources.upload import late_matches, late_note, submit_chunks, upload_runtime
 
 __all__ = ["ingest_local_files"]
 
@@ -45,24 +44,9 @@ async def ingest_local_files(
     chunks: Iterator[RawChunk] = state.collector.pipeline.file_chunks(
         plan.files, fmt, runtime.max_line_bytes, summary, plan.spans, names
     )
-    waiting: list[tuple[asyncio.Future[Committed], list[str]]] = []
-    try:
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            nbytes = len(chunk.block or b"") + sum(len(r) for r in chunk.records)
-            runtime.metrics.bytes += nbytes
-            future = await runtime.intake.submit(
-                [chunk], runtime.metrics, nbytes=nbytes, from_file=True
-            )
-            assert future is not None
-            waiting.append((future, list(chunk.completes)))
-    finally:
-        outcomes = await asyncio.gather(*(f for f, _ in waiting), return_exceptions=True)
+    committed, failure = await submit_chunks(runtime, chunks)
     done: list[str] = []
-    failure: BaseException | None = None
-    for outcome, (_, completes) in zip(outcomes, waiting, strict=True):
-        if isinstance(outcome, BaseException):
-            failure = outcome  # commits are in order: what follows it is not stored
-            break
+    for outcome, completes in committed:
         summary.events += outcome.events
         summary.failed += sum(len(letters) for letters in outcome.dead_letters)
         done.extend(completes)

@@ -15,19 +15,17 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from heron.errors import ParseError
 from heron.intake import Committed
 from heron.model.deadletter import DeadLetter
-from heron.model.timeutil import now_ns
-from heron.pipeline import named_chunks
+from heron.pipeline import IngestSummary, Pipeline
 from heron.processes import alive
 from heron.sources.base import SourceRuntime
-from heron.sources.file import RawChunk, is_simulation_labels, read_file
+from heron.sources.file import RawChunk
 
 if TYPE_CHECKING:
     from heron.collector import Collector
@@ -44,6 +42,7 @@ __all__ = [
     "late_note",
     "receive_upload",
     "spool_upload",
+    "submit_chunks",
 ]
 
 SPOOL_PREFIX = "upload-"
@@ -132,57 +131,59 @@ async def _write(out: BinaryIO, parts: list[bytes]) -> None:
         raise UploadSpoolError(f"cannot spool the upload: {exc.strerror or exc}") from exc
 
 
-def _chunks(path: Path, name: str, fmt: str, max_line_bytes: int) -> Generator[RawChunk]:
-    """The spooled file's chunks, named as the upload; a file that cannot be read is one
-    dead letter (as in ``heron ingest``)."""
+async def submit_chunks(
+    runtime: SourceRuntime, chunks: Iterator[RawChunk]
+) -> tuple[list[tuple[Committed, list[str]]], BaseException | None]:
+    """Queue ``chunks`` (read in a thread: files are read there) and wait for every one.
+
+    Returns the committed ones in order, each with the files it completes, and the
+    first commit that failed (commits are in order: what follows it is not stored).
+    Received records are counted once committed: block chunks are split only where
+    they are transformed, so their count is not known before.
+    """
+    waiting: list[tuple[asyncio.Future[Committed], list[str]]] = []
     try:
-        yield from named_chunks(read_file(path, fmt, max_line_bytes=max_line_bytes), name)
-    except (OSError, ParseError) as exc:
-        reason = f"cannot read file: {exc}".replace(str(path), name)
-        letter = DeadLetter.of(name, reason, b"", "file", now_ns())
-        yield RawChunk(name, "auto", dead_letters=[letter])
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            nbytes = len(chunk.block or b"") + sum(len(r) for r in chunk.records)
+            runtime.metrics.bytes += nbytes
+            future = await runtime.intake.submit(
+                [chunk], runtime.metrics, nbytes=nbytes, from_file=True
+            )
+            assert future is not None
+            waiting.append((future, list(chunk.completes)))
+    finally:
+        # Every queued chunk is waited for, even when reading failed half way: no answer
+        # goes out while some of the input is still being committed.
+        outcomes = await asyncio.gather(*(f for f, _ in waiting), return_exceptions=True)
+    done: list[tuple[Committed, list[str]]] = []
+    for outcome, (_, completes) in zip(outcomes, waiting, strict=True):
+        if isinstance(outcome, BaseException):
+            return done, outcome
+        letters = sum(len(d) for d in outcome.dead_letters)
+        runtime.metrics.received += outcome.events + letters
+        done.append((outcome, completes))
+    return done, None
 
 
 async def ingest_upload(
-    runtime: SourceRuntime, path: Path, name: str, fmt: str, size: int
+    runtime: SourceRuntime, pipeline: Pipeline, path: Path, name: str, fmt: str, size: int
 ) -> UploadSummary:
-    """Queue the spooled file's records and wait until all are committed.
+    """Queue the spooled file's records, read as ``heron ingest`` reads a file
+    (``Pipeline.file_chunks``), and wait until all are committed.
 
     A commit that fails raises: the events counted so far are stored, the rest not.
     """
     started = time.perf_counter()
     summary = UploadSummary(bytes=size)
-    if size == 0:
-        summary.messages.append(f"{name}: empty file, nothing to ingest")
-        return summary
-    if await asyncio.to_thread(is_simulation_labels, path):
-        summary.messages.append(f"{name}: simulation labels, not telemetry: skipped")
-        return summary
-    reader = _chunks(path, name, fmt, runtime.max_line_bytes)
-    metrics = runtime.metrics
-    waiting: list[asyncio.Future[Committed]] = []
-    try:
-        while (chunk := await asyncio.to_thread(next, reader, None)) is not None:
-            count = len(chunk.records) + len(chunk.dead_letters)
-            if not count:
-                continue
-            metrics.received += count
-            metrics.bytes += sum(len(r) for r in chunk.records)
-            future = await runtime.intake.submit(
-                [chunk], metrics, nbytes=sum(len(r) for r in chunk.records), from_file=True
-            )
-            assert future is not None
-            waiting.append(future)
-    finally:
-        reader.close()
-        # Every queued chunk is waited for, even when reading failed half way: the
-        # answer must not go out while some of the upload is still being committed.
-        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-        summary.events += outcome.events
-        for letters in outcome.dead_letters:
+    read = IngestSummary()
+    chunks = pipeline.file_chunks([path], fmt, runtime.max_line_bytes, read, {}, {path: name})
+    done, failure = await submit_chunks(runtime, chunks)
+    if failure is not None:
+        raise failure
+    summary.messages = read.messages
+    for committed, _ in done:
+        summary.events += committed.events
+        for letters in committed.dead_letters:
             summary.failed += len(letters)
             room = SHOWN_DEAD_LETTERS - len(summary.dead_letters)
             summary.dead_letters.extend(letters[: max(room, 0)])
@@ -235,7 +236,7 @@ async def receive_upload(
         state.upload_slots,
         spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size),
     ):
-        summary = await ingest_upload(runtime, path, name, fmt, size)
+        summary = await ingest_upload(runtime, state.collector.pipeline, path, name, fmt, size)
     note = late_note(node, late_before)
     if note is not None:
         summary.messages.append(note)
