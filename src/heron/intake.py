@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from heron.detect.base import Detection
+from heron.enrich.snapshot import apply_newest
 from heron.errors import HeronError
 from heron.metrics import CollectorMetrics, SourceMetrics
 from heron.model.deadletter import DeadLetter
@@ -85,12 +86,15 @@ class _Batch:
     units: list[_Unit]
     parts: list[list[ChunkResult | Future[ChunkResult]]]
     pool: ChunkPool | None = None  # the pool the futures came from
+    seq: int = 0  # batches are numbered as they are sent to be transformed
 
 
 class ChunkPool(Protocol):
     """Worker processes that transform chunks (``heron.runtime.WorkerPool``)."""
 
-    def submit(self, chunk: RawChunk, *, from_file: bool = True) -> Future[ChunkResult]: ...
+    def submit(
+        self, chunk: RawChunk, *, from_file: bool = True, epoch: int = 0
+    ) -> Future[ChunkResult]: ...
 
     def finish_detections(self, result: ChunkResult) -> list[Detection]: ...
 
@@ -143,9 +147,18 @@ class Intake:
         self._thread: threading.Thread | None = None
         # Transformed batches waiting for the committer: two at most, so transform runs
         # at most one batch ahead of the store.
-        self._transformed: queue.Queue[tuple[list[_Unit], list[list[ChunkResult]]] | None] = (
+        self._transformed: queue.Queue[tuple[list[_Unit], list[list[ChunkResult]], int] | None] = (
             queue.Queue(maxsize=1)
         )
+        # Context snapshots (indicators, assets, identities) the node writes while it runs:
+        # every batch is sent with the epoch current when it is numbered, and enriched
+        # from the snapshots of that epoch (see ``snapshots_changed``).
+        self._epoch_lock = threading.Lock()
+        self._epoch = 0
+        self._applied_epoch = 0  # what this thread's own enrichers have applied
+        self._sent = 0  # batches numbered
+        self._committed = 0  # the last batch whose commit ended (in order)
+        self._commits = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._warm_formats: list[str] = []
@@ -184,6 +197,21 @@ class Intake:
     def depth(self) -> tuple[int, int]:
         """Events and bytes queued or being committed."""
         return self._events, self._bytes
+
+    def snapshots_changed(self, timeout: float | None = None) -> bool:
+        """The node has written a newer context snapshot: apply it from the next batch on.
+
+        Every batch numbered after this call is enriched from the newest snapshots, in
+        the worker processes as here. Returns once every batch numbered before it is
+        committed (False if ``timeout`` passed first), so that a search of the store from
+        then on sees every event enriched from the old ones: a retro-match of new
+        indicators over the store then misses nothing, and a batch is never both.
+        """
+        with self._epoch_lock:
+            self._epoch += 1
+            before = self._sent
+        with self._commits:
+            return self._commits.wait_for(lambda: self._committed >= before, timeout)
 
     def has_room(self, events: int = 1, nbytes: int = 0) -> bool:
         """Whether a submission of this size would be taken now without waiting."""
@@ -440,6 +468,12 @@ class Intake:
     def _start_batch(self, batch: list[_Unit]) -> _Batch:
         """Send the batch's chunks to the workers, or transform them here."""
         started = time.perf_counter()
+        with self._epoch_lock:
+            self._sent += 1
+            seq, epoch = self._sent, self._epoch
+        if epoch != self._applied_epoch:
+            apply_newest(self.pipeline.enrichers)
+            self._applied_epoch = epoch
         count = sum(u.events for u in batch)
         pool = self._pool
         if pool is None and self._pool_factory is not None and count >= self.pool_min_events:
@@ -457,7 +491,7 @@ class Intake:
             for chunk in unit.chunks:
                 if pool is not None:
                     try:
-                        parts.append(pool.submit(chunk, from_file=unit.from_file))
+                        parts.append(pool.submit(chunk, from_file=unit.from_file, epoch=epoch))
                         continue
                     except Exception as exc:  # a broken pool: carry on without it
                         log.error("worker pool failed, transforming in-process: %s", exc)
@@ -466,7 +500,7 @@ class Intake:
                 parts.append(self._transform_chunk(chunk, unit.from_file))
             per_unit.append(parts)
         self.metrics.transform_seconds += time.perf_counter() - started
-        return _Batch(batch, per_unit, sent_to)
+        return _Batch(batch, per_unit, sent_to, seq)
 
     def _finish_batch(self, item: _Batch) -> None:
         """Wait for the batch's worker results, correlate them here, hand it to the committer."""
@@ -495,7 +529,7 @@ class Intake:
                 results.append(result)
             per_unit.append(results)
         self.metrics.transform_seconds += time.perf_counter() - started
-        self._transformed.put((item.units, per_unit))
+        self._transformed.put((item.units, per_unit, item.seq))
 
     def _drop_pool(self) -> None:
         pool, self._pool, self._pool_factory = self._pool, None, None
@@ -512,7 +546,13 @@ class Intake:
             item = self._transformed.get()
             if item is None:
                 return
-            self._commit(*item)
+            units, per_unit, seq = item
+            try:
+                self._commit(units, per_unit)
+            finally:
+                with self._commits:
+                    self._committed = seq
+                    self._commits.notify_all()
 
     def _commit(self, batch: list[_Unit], per_unit: list[list[ChunkResult]]) -> None:
         started = time.perf_counter()

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from heron.detect.base import Detection, Detector
 from heron.enrich.base import Enricher
+from heron.enrich.snapshot import apply_newest
 from heron.gctune import tune_for_bulk
 from heron.housekeeping import COMPACT_MIN_ROWS, HOT_DAYS, keep_in_shape
 from heron.model.event import Event
@@ -199,6 +200,7 @@ class _WorkerState:
     detector: Detector | None
     enrichers: list[Enricher]
     generation: int = 0  # of the parent's rule set this detector was built from
+    epoch: int = 0  # of the parent's context snapshots the enrichers have applied
     fields_read: frozenset[str] = frozenset()  # what the parent's correlation reads
 
 
@@ -251,10 +253,17 @@ def _fields_read(detector: Detector | None) -> frozenset[str]:
     return engine.correlation.fields_read
 
 
-def _work(chunk: RawChunk, from_file: bool = True, generation: int = 0) -> ChunkResult:
+def _work(
+    chunk: RawChunk, from_file: bool = True, generation: int = 0, epoch: int = 0
+) -> ChunkResult:
     state = _STATE
     if state is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker used before its initializer ran")
+    if epoch != state.epoch:
+        # The parent wrote a newer indicator, asset or identity snapshot (Intake.
+        # snapshots_changed): apply it before this chunk, not at the next timed check.
+        apply_newest(state.enrichers)
+        state.epoch = epoch
     if state.detector is not None and generation != state.generation:
         # Rules were uploaded or switched since this worker built its matcher.
         state.detector = _build_matcher(state.spec)
@@ -342,9 +351,14 @@ class WorkerPool:
             initargs=(spec,),
         )
 
-    def submit(self, chunk: RawChunk, *, from_file: bool = True) -> Future[ChunkResult]:
-        """Transform one chunk in a worker; its detections still need ``finish_detections``."""
-        return self._pool.submit(_work, chunk, from_file, self._generation())
+    def submit(
+        self, chunk: RawChunk, *, from_file: bool = True, epoch: int = 0
+    ) -> Future[ChunkResult]:
+        """Transform one chunk in a worker; its detections still need ``finish_detections``.
+
+        ``epoch``: the parent's context-snapshot epoch; a worker that applied an older
+        one applies the newest snapshots first."""
+        return self._pool.submit(_work, chunk, from_file, self._generation(), epoch)
 
     def transform_all(self, chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, ChunkResult]]:
         window: deque[tuple[RawChunk, Future[ChunkResult]]] = deque()

@@ -202,11 +202,13 @@ class HeronProcess:
         self.output: list[str] = []
         self._reader: threading.Thread | None = None
 
-    def start_plain(self, http_port: int) -> HeronProcess:
+    def start_plain(self, http_port: int, *, detect: bool = False) -> HeronProcess:
         """``heron serve`` without a config file."""
-        return self.start(["--http-port", str(http_port)])
+        return self.start(["--http-port", str(http_port)], detect=detect)
 
-    def start(self, args: list[str] | None = None, timeout: float = 60) -> HeronProcess:
+    def start(
+        self, args: list[str] | None = None, timeout: float = 60, *, detect: bool = False
+    ) -> HeronProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("HERON_INGEST_TOKEN", None)
         options = args if args is not None else ["--config", str(self.config_path)]
@@ -219,7 +221,7 @@ class HeronProcess:
                 *options,
                 "--data-dir",
                 str(self.data_dir),
-                "--no-detect",
+                *(() if detect else ("--no-detect",)),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -128,3 +128,62 @@ def test_workers_pick_up_a_rule_uploaded_while_running(tmp_path: Path) -> None:
         assert matched() == []
         RuleBook(tmp_path, node.detector, node.rule_paths).upload("canary.yml", CANARY)
         assert matched() == ["Worker canary"]
+
+
+def test_indicators_loaded_while_running_reach_every_event_after(tmp_path: Path) -> None:
+    """Each event is stored before ``snapshots_changed`` returns, or enriched from the new
+    indicators: a retro-match at that moment and the live matching after miss nothing."""
+    from heron.intel.indicator import Indicator
+    from heron.intel.store import IntelStore
+    from heron.store.base import field_sql
+
+    ioc = "198.51.100.23"
+
+    def record(i: int) -> str:
+        return f'{{"@timestamp": "2026-01-02T03:04:05Z", "source.ip": "{ioc}", "n": {i}}}'
+
+    def unmarked() -> int:
+        column, params = field_sql("threat.enrichments")
+        sql = f"SELECT count(*) AS n FROM events WHERE {column} IS NULL"
+        return int(node.store.query(sql, params).to_pylist()[0]["n"])
+
+    async def run() -> tuple[int, int, int]:
+        intake = Intake(
+            pipeline, metrics, pool_factory=factory, pool_min_events=1, batch_events=500
+        )
+        intake.start(["json"])
+        source = metrics.source("http", "json")
+        # The workers start (and read the snapshots) before the indicators are loaded.
+        warm = RawChunk("http", "json", ['{"message": "warm-up"}'], ["peer"])
+        assert (await (await intake.submit([warm], source, nbytes=100))).events == 1  # type: ignore[union-attr]
+        futures = []
+        for part in range(40):
+            lines = [record(part * 500 + i) for i in range(500)]
+            chunk = RawChunk("http", "json", lines, ["peer"] * len(lines))
+            futures.append(await intake.submit([chunk], source, nbytes=1000))
+            await asyncio.sleep(0)
+            if part == 10:
+                await futures[0]  # so that some are stored without the indicator
+                IntelStore(node.store).load([Indicator(type="ipv4-addr", value=ioc, source="test")])
+                # From a thread, as the API does, while the loop goes on submitting.
+                changed = asyncio.get_running_loop().run_in_executor(
+                    None, intake.snapshots_changed, 60.0
+                )
+        assert await changed
+        at_change = unmarked()
+        stored = sum(c.events for c in await asyncio.gather(*futures))  # type: ignore[misc]
+        await intake.close()
+        return at_change, unmarked(), stored
+
+    with open_node(tmp_path, detect=False) as node:
+        pipeline = Pipeline(node.store, enrichers=node.enrichers, context=CONTEXT)
+        metrics = CollectorMetrics()
+        spec = node.worker_spec(CONTEXT)
+
+        def factory() -> WorkerPool:
+            return WorkerPool(spec, 2, None)
+
+        at_change, at_end, stored = asyncio.run(run())
+    assert stored == 20_000
+    assert 500 < at_change < stored  # some stored before, the rest enriched
+    assert at_end == at_change

@@ -2,8 +2,8 @@
 
 Records come already read (``heron assets load`` reads CSV, JSON or a CMDB URL); the
 node checks each one as the command does on a store of its own, stores the good ones
-in one transaction, and says why the others were refused. The enrichers pick the new
-snapshot up within their refresh interval.
+in one transaction, and says why the others were refused. Every batch the node
+transforms after that is enriched from the new records.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def import_assets(body: AssetImport, request: Request) -> dict[str, Any]:
     store = request.app.state.node.store
     target = AssetInventory(store) if body.kind == "hosts" else IdentityDirectory(store)
     summary = target.import_records(body.records, where=body.where, replace=body.replace)
+    request.app.state.collector.intake.snapshots_changed(timeout=0)
     refused = [str(e) for e in summary.errors]
     audit(
         request,

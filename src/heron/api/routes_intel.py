@@ -9,6 +9,7 @@ command, which has the files and the credentials.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -24,7 +25,13 @@ from heron.sources.upload import UploadSpoolError, UploadTooLargeError, spool_up
 
 __all__ = ["REVOKED_COLUMN", "router"]
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(tags=["intel"])
+
+#: Longest a load waits for the batches already being transformed to be committed
+#: before it retro-matches the store (see ``Intake.snapshots_changed``).
+COMMIT_WAIT_S = 120.0
 
 #: The column that marks the rows of a load that withdraw an indicator.
 REVOKED_COLUMN = "revoked"
@@ -75,6 +82,7 @@ def expire_indicators(request: Request) -> dict[str, Any]:
     store = IntelStore(request.app.state.node.store)
     removed = store.expire()
     remaining = store.count()
+    request.app.state.collector.intake.snapshots_changed(timeout=0)
     audit(request, "intel.expire", None, {"expired": removed, "remaining": remaining})
     return {"expired": removed, "remaining": remaining}
 
@@ -99,6 +107,14 @@ def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
     node = request.app.state.node
     indicators, revoked = _split(table)
     summary = IntelStore(node.store).load(indicators, revoked=revoked, collect_new=retro_days > 0)
+    # Events transformed from now on are matched against the new indicators as they come
+    # in; those transformed before are in the store once this returns, for the retro-match.
+    if not request.app.state.collector.intake.snapshots_changed(timeout=COMMIT_WAIT_S):
+        log.warning(
+            "intel load: batches sent before the new indicators were still not committed "
+            "after %.0f s; the retro-match may miss their events",
+            COMMIT_WAIT_S,
+        )
     detections = retro_match(node.store, summary.new, retro_days) if retro_days else []
     alerts = node.alerts if node.alerts is not None else AlertStore(node.store)
     added = alerts.add(detections) if detections else None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +21,9 @@ import pyarrow.ipc as ipc
 
 __all__ = [
     "SNAPSHOT_DIR",
+    "Following",
     "SnapshotFollower",
+    "apply_newest",
     "bump_generation",
     "current_generation",
     "ensure_generation_table",
@@ -135,3 +138,22 @@ class SnapshotFollower:
         if not force and snapshot_generation(self.data_dir, self.name) == self.generation:
             return None
         return read_snapshot(self.data_dir, self.name)
+
+
+@runtime_checkable
+class Following(Protocol):
+    """An enricher built from a snapshot file, which it rebuilds from when that changes."""
+
+    def refresh(self, *, force: bool = False) -> bool: ...
+
+
+def apply_newest(enrichers: Iterable[object]) -> None:
+    """Have every enricher that follows a snapshot apply the newest one now.
+
+    Enrichers look for a newer snapshot on their own only every ``refresh_seconds``; a
+    node that has just written one calls this (through its worker processes too) so that
+    nothing it transforms from then on is enriched from the old one.
+    """
+    for enricher in enrichers:
+        if isinstance(enricher, Following):
+            enricher.refresh()

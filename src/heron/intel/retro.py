@@ -17,7 +17,7 @@ import orjson
 import pyarrow as pa
 
 from heron.detect.base import Detection
-from heron.enrich.intel import FieldPlan, match_event, plan_for
+from heron.enrich.intel import ENRICHMENTS_FIELD, FieldPlan, match_event, plan_for
 from heron.intel.detect import IntelDetector, detection_for
 from heron.intel.indicator import Indicator
 from heron.intel.matcher import IntelMatcher
@@ -77,6 +77,20 @@ def _hits(matcher: IntelMatcher, kind: str, raw: str) -> bool:
     return False
 
 
+def _entries(event: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = event.get(ENRICHMENTS_FIELD)
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _match_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """An indicator match: which indicator, on which field of the event."""
+    return (
+        entry.get("indicator.type"),
+        entry.get("heron.indicator.value"),
+        entry.get("matched.field"),
+    )
+
+
 def retro_match(
     store: _Queryable,
     indicators: pa.Table | Sequence[Indicator],
@@ -129,8 +143,11 @@ def retro_match(
         cur.unregister("_retro_hits")
     detections: list[Detection] = []
     for event in found.values():
+        # An event enriched with the indicator when it came in was judged then: a node
+        # applies a new snapshot while it runs, so the store can hold such events already.
+        judged = {_match_key(e) for e in _entries(event)}
         for entry in match_event(matcher, event, plan, when):
-            if judge.wants(entry):
+            if _match_key(entry) not in judged and judge.wants(entry):
                 detections.append(detection_for(event, entry))
     detections.sort(key=lambda d: d.timestamp)
     return detections

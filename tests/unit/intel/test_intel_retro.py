@@ -77,6 +77,29 @@ def _run(*args: str) -> Any:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def test_retro_match_leaves_events_matched_as_they_came_in(data_dir: Path) -> None:
+    from heron.enrich.intel import IntelEnricher
+    from heron.intel.matcher import IntelMatcher
+    from heron.intel.store import stored_form
+
+    feodo = make_indicator(None, "198.51.100.7", "feodo")
+    # Both events are in the store; one came in after a running node applied the
+    # indicator, and its match was judged then.
+    live = _event("live", 1, **{"source.ip": "198.51.100.7"})
+    IntelEnricher(IntelMatcher(stored_form([feodo]))).enrich([live])
+    assert live["threat.enrichments"][0]["heron.indicator.value"] == "198.51.100.7"
+    # A match of another indicator, or on another field, is still new.
+    other = _event("other", 1, **{"source.ip": "198.51.100.7", "destination.ip": "203.0.113.9"})
+    IntelEnricher(IntelMatcher(stored_form([feodo]))).enrich([other])
+    with DuckDBStore(data_dir) as store:
+        store.append(EventBatch([_event("past", 2, **{"source.ip": "198.51.100.7"}), live, other]))
+        found = retro_match(store, [feodo, make_indicator(None, "203.0.113.9", "ranges")], 30)
+    assert sorted((d.event_ids[0], d.rule_id) for d in found) == [
+        ("other", "intel:ranges"),
+        ("past", "intel:feodo"),
+    ]
+
+
 def test_cli_load_retro_alerts_list_and_expire(stored: Path, tmp_path: Path) -> None:
     feed = tmp_path / "feed.txt"
     feed.write_text("198.51.100.7\nevil.example\nnot valid value\n")
