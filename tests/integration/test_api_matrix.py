@@ -69,6 +69,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/api/intel/expire"): Entry("admin"),
     # Only callers on the control socket hold "local": every role over TCP is refused.
     ("POST", "/api/intel/load"): Entry("local", json={"not": "an arrow stream"}),
+    ("GET", "/api/intel/feeds"): Entry("read"),
+    ("POST", "/api/intel/feeds/{name}/runs"): Entry(
+        "local", path="/api/intel/feeds/matrix/runs", json={"ran_at": "2026-01-01", "ok": True}
+    ),
     ("POST", "/api/ingest/files"): Entry("local", json={"files": [{"path": "/x", "name": "x"}]}),
     ("GET", "/api/export"): Entry("read", params={"query": "events | take 1"}),
     ("GET", "/api/alerts"): Entry("read"),

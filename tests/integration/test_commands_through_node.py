@@ -44,6 +44,8 @@ READS = [
     ["searches", "list", "--format", "json"],
     ["hunt", "--saved", "failed-logons", "--format", "csv"],
     ["deadletters", "--format", "json"],
+    ["risk", "--format", "json", "--at", "2030-01-01T00:00:00Z"],
+    ["risk", "--format", "csv", "--kind", "host", "--half-life", "7d", "--at", "2019-06-01"],
 ]
 
 
@@ -157,6 +159,26 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
         )
         expired = json.loads(_out(data_dir, "intel", "expire", "--json"))
         assert expired == {"expired": 0, "remaining": 2}
+        # Feeds: fetched by the command (its files, its credentials), stored by the node,
+        # which keeps how each run went.
+        feed_list = tmp_path / "feed.txt"
+        feed_list.write_text("198.51.100.99\n")
+        feeds = tmp_path / "feeds.yml"
+        feeds.write_text(
+            "feeds:\n"
+            f"  - {{name: watch, type: file, path: {feed_list}, interval: 1h}}\n"
+            f"  - {{name: gone, type: file, path: {tmp_path / 'missing.txt'}, interval: 1h}}\n"
+        )
+        refreshed = _heron(data_dir, "intel", "refresh", "--feeds", str(feeds), "--json")
+        assert refreshed.returncode == 1, refreshed.stderr  # one feed failed
+        runs = {r["name"]: r for r in map(json.loads, refreshed.stdout.splitlines())}
+        assert runs["watch"]["ok"] and runs["watch"]["added"] == 1
+        assert not runs["gone"]["ok"] and "cannot read" in runs["gone"]["error"]
+        again = _heron(data_dir, "intel", "refresh", "--feeds", str(feeds))
+        assert again.returncode == 0 and "no feed is due" in again.stderr
+        forced = _heron(data_dir, "intel", "refresh", "--feeds", str(feeds), "--force", "--json")
+        assert [json.loads(line)["added"] for line in forced.stdout.splitlines()] == [0, 0]
+        assert "198.51.100.99" in _out(data_dir, "intel", "list", "--source", "watch")
         # Assets: records read here, checked and stored by the node.
         cmdb = tmp_path / "cmdb.csv"
         cmdb.write_text("name,ip,criticality\ndc01,10.0.2.17,critical\nbad01,10.0.2.18,huge\n")
@@ -180,6 +202,9 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
     finally:
         assert node.terminate() == 0
     assert _out(data_dir, "alerts", "suppress", "list", "--all", "--format", "json") == ""
+    # The runs the node recorded are the ones the command finds on its own.
+    alone = _heron(data_dir, "intel", "refresh", "--feeds", str(feeds))
+    assert alone.returncode == 0 and "no feed is due" in alone.stderr
     searches = _out(data_dir, "searches", "list", "--format", "json").splitlines()
     assert [json.loads(line)["name"] for line in searches] == ["one"]
     changes = [r for r in AuditLog(data_dir).records() if r.action.startswith("suppression.")]
@@ -193,11 +218,11 @@ def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> Non
 
 def test_a_command_the_node_cannot_answer_says_the_directory_is_in_use(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    feeds = tmp_path / "feeds.yml"
-    feeds.write_text("feeds: []\n")
+    events = tmp_path / "events.json"
+    events.write_text('{"message": "one"}\n')
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
-        proc = _heron(data_dir, "intel", "refresh", "--feeds", str(feeds))
+        proc = _heron(data_dir, "simulate", "replay", str(events))
     finally:
         node.kill()
     assert proc.returncode != 0

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from heron.alerts import UNSET, AlertNotFound, AlertStore
 from heron.api.access import audit, needs, principal
-from heron.api.limits import MAX_ALERT_PAGE, MAX_BULK_IDS
+from heron.api.limits import MAX_ALERT_PAGE, MAX_BULK_IDS, MAX_ENTITIES
 from heron.api.params import duration_ns, time_ns
 
 __all__ = ["alert_store", "router"]
@@ -259,7 +259,19 @@ def remove_suppression(suppression_id: str, request: Request) -> dict[str, Any]:
 def top_entities(
     request: Request,
     kind: Literal["user", "host", "ip", "agent"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTITIES)] = 20,
+    at: Annotated[
+        str | None, Query(max_length=64, description="Risk as it was then (time or '2h' ago)")
+    ] = None,
+    half_life: Annotated[
+        str | None, Query(max_length=32, description="Decay half-life; default: the node's")
+    ] = None,
 ) -> dict[str, Any]:
-    found = alert_store(request).risk.top(kind, limit)
+    from heron.alerts import EntityRisk
+
+    risk = alert_store(request).risk
+    decay = duration_ns(half_life, "half_life")
+    if decay is not None:
+        risk = EntityRisk(request.app.state.node.store, half_life_ns=decay)
+    found = risk.top(kind, limit, at_ns=time_ns(at, "at"))
     return {"entities": [e.to_row() for e in found]}

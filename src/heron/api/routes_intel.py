@@ -1,9 +1,11 @@
-"""Threat-intelligence indicators in the running node: list, expire, and load.
+"""Threat-intelligence indicators in the running node: list, expire, load, and feeds.
 
 ``POST /api/intel/load`` takes indicators already read and checked by ``heron intel
-load`` (an Arrow stream of ``LOAD_SCHEMA`` with a ``revoked`` column), so only the
-node's control socket may call it: reading feeds (files, URLs, TAXII) stays with the
-command, which has the files and the credentials.
+load`` or ``heron intel refresh`` (an Arrow stream of ``LOAD_SCHEMA`` with a ``revoked``
+column), so only the node's control socket may call it: reading feeds (files, URLs,
+TAXII) stays with the command, which has the files and the credentials. For the same
+reason the command records how each feed's run went (``POST
+/api/intel/feeds/{name}/runs``); ``GET /api/intel/feeds`` shows it to anyone who reads.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import logging
 from typing import Annotated, Any
 
 import pyarrow as pa
-from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from heron.api.access import audit, needs
 from heron.auth.principal import LOCAL_SCOPE
+from heron.intel.feeds import FEED_STATE_KEYS, FeedRun, StoreFeedBook
 from heron.intel.indicator import TYPES, Indicator
 from heron.intel.store import LOAD_SCHEMA, IntelStore
+from heron.model.timeutil import format_ns, parse_timestamp
 from heron.sources.upload import UploadSpoolError, UploadTooLargeError, spool_upload
 
 __all__ = ["REVOKED_COLUMN", "router"]
@@ -102,30 +106,31 @@ def _split(table: pa.Table) -> tuple[pa.Table, list[Indicator]]:
 
 def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
     from heron.alerts import AlertStore
-    from heron.intel.retro import retro_match
+    from heron.intel.loading import store_indicators
 
     node = request.app.state.node
+    intake = request.app.state.collector.intake
+
+    def pipeline_drained() -> None:
+        # Events transformed from now on are matched against the new indicators as they
+        # come in; those transformed before are in the store once this returns.
+        if not intake.snapshots_changed(timeout=COMMIT_WAIT_S):
+            log.warning(
+                "intel load: batches sent before the new indicators were still not "
+                "committed after %.0f s; the retro-match may miss their events",
+                COMMIT_WAIT_S,
+            )
+
     indicators, revoked = _split(table)
-    summary = IntelStore(node.store).load(indicators, revoked=revoked, collect_new=retro_days > 0)
-    # Events transformed from now on are matched against the new indicators as they come
-    # in; those transformed before are in the store once this returns, for the retro-match.
-    if not request.app.state.collector.intake.snapshots_changed(timeout=COMMIT_WAIT_S):
-        log.warning(
-            "intel load: batches sent before the new indicators were still not committed "
-            "after %.0f s; the retro-match may miss their events",
-            COMMIT_WAIT_S,
-        )
-    detections = retro_match(node.store, summary.new, retro_days) if retro_days else []
-    alerts = node.alerts if node.alerts is not None else AlertStore(node.store)
-    added = alerts.add(detections) if detections else None
-    return {
-        "received": summary.received,
-        "added": summary.added,
-        "updated": summary.updated,
-        "revoked": summary.revoked,
-        "retro_hits": len(detections),
-        "alerts": len(added.alert_ids) if added is not None else 0,
-    }
+    stored = store_indicators(
+        node.store,
+        indicators,
+        revoked,
+        retro_days=retro_days,
+        alerts=node.alerts if node.alerts is not None else AlertStore(node.store),
+        before_retro=pipeline_drained,
+    )
+    return stored.to_dict()
 
 
 @router.post(
@@ -158,3 +163,74 @@ def _read_stream(path: str) -> pa.Table:
             return pa.ipc.open_stream(source).read_all()
     except (pa.ArrowInvalid, OSError) as exc:
         raise HTTPException(400, f"indicators: not an Arrow stream ({exc})") from None
+
+
+class FeedState(BaseModel):
+    name: str
+    last_run: str | None
+    last_success: str | None
+    ok: bool | None
+    last_error: str | None
+    taxii_cursor: str | None = Field(description="Where the next TAXII fetch starts")
+    last_added: int | None
+
+
+class FeedStates(BaseModel):
+    feeds: list[FeedState]
+
+
+class FeedRunRecord(BaseModel):
+    ran_at: str = Field(max_length=64, description="When the run started (RFC 3339)")
+    ok: bool
+    error: str | None = Field(None, max_length=4000)
+    added: int = Field(0, ge=0)
+    taxii_cursor: str | None = Field(None, max_length=64)
+
+
+_TIMES = frozenset({"last_run", "last_success", "taxii_cursor"})
+
+
+def _feed_state(name: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A feed's stored state with its times (int ns) as RFC 3339 text."""
+    out: dict[str, Any] = {"name": name}
+    for key in FEED_STATE_KEYS:
+        value = row.get(key)
+        out[key] = format_ns(int(value)) if key in _TIMES and value is not None else value
+    return out
+
+
+@router.get(
+    "/intel/feeds",
+    response_model=FeedStates,
+    summary="How each feed's last runs went (`heron intel refresh`)",
+    **needs("read"),
+)
+def feed_states(request: Request) -> dict[str, Any]:
+    state = StoreFeedBook(request.app.state.node.store).state()
+    return {"feeds": [_feed_state(name, row) for name, row in state.items()]}
+
+
+def _ns(text: str, what: str) -> int:
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"{what}: {exc}") from None
+
+
+@router.post(
+    "/intel/feeds/{name}/runs",
+    response_model=FeedState,
+    summary="Record a feed run of `heron intel refresh` (the control socket only)",
+    **needs(LOCAL_SCOPE),
+)
+def record_feed_run(
+    request: Request,
+    name: Annotated[str, Path(max_length=100, pattern=r"^[\w.\-]+$")],
+    body: FeedRunRecord,
+) -> dict[str, Any]:
+    ran_at = _ns(body.ran_at, "ran_at")
+    cursor = _ns(body.taxii_cursor, "taxii_cursor") if body.taxii_cursor is not None else None
+    book = StoreFeedBook(request.app.state.node.store)
+    book.record(name, ran_at, FeedRun(name, body.ok, body.error, added=body.added), cursor)
+    audit(request, "intel.feed_run", name, {"ok": body.ok, "added": body.added})
+    return _feed_state(name, book.state()[name])

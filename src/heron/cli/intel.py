@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -19,9 +20,13 @@ from heron.errors import HeronError
 from heron.intel.errors import IndicatorError
 from heron.intel.indicator import TYPES
 from heron.intel.loaders import FORMATS, LoadOptions, LoadResult, load_path, load_url
-from heron.model.timeutil import parse_duration
+from heron.model.timeutil import format_ns, parse_duration, parse_timestamp
 
-__all__ = ["intel"]
+if TYPE_CHECKING:
+    from heron.intel.feeds import FeedRun
+    from heron.intel.loading import Stored
+
+__all__ = ["NodeFeedBook", "intel"]
 
 _SHOWN_ERRORS = 20
 _TIMES = ("first_seen", "last_seen", "expires", "created", "updated")
@@ -119,8 +124,7 @@ def load(
     load (unless --strict). New indicators are then matched against stored events.
     """
     from heron.alerts.store import AlertStore
-    from heron.intel.retro import retro_match
-    from heron.intel.store import IntelStore
+    from heron.intel.loading import store_indicators
     from heron.store.duckdb import DuckDBStore
 
     err = Console(stderr=True)
@@ -147,21 +151,15 @@ def load(
         else:
             try:
                 with DuckDBStore(data_dir) as store:
-                    summary = IntelStore(store).load(
-                        result.to_table(), revoked=result.revoked, collect_new=retro_days > 0
-                    )
-                    detections = retro_match(store, summary.new, retro_days) if retro_days else []
-                    alerted = AlertStore(store).add(detections) if detections else None
+                    done = store_indicators(
+                        store,
+                        result.to_table(),
+                        result.revoked,
+                        retro_days=retro_days,
+                        alerts=AlertStore(store),
+                    ).to_dict()
             except HeronError as exc:
                 raise click.ClickException(str(exc)) from exc
-            done = {
-                "received": summary.received,
-                "added": summary.added,
-                "updated": summary.updated,
-                "revoked": summary.revoked,
-                "retro_hits": len(detections),
-                "alerts": len(alerted.alert_ids) if alerted is not None else 0,
-            }
     seconds = time.perf_counter() - started
     report = {
         "received": done["received"],
@@ -301,17 +299,24 @@ def expire(as_json: bool, data_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per feed run.")
 @data_dir_option
 def refresh(feeds_path: Path, force: bool, as_json: bool, data_dir: str) -> None:
-    """Refresh the feeds whose interval has passed (run it from cron, or by hand)."""
+    """Refresh the feeds whose interval has passed (run it from cron, or by hand).
+
+    The feeds are fetched here, with this command's configuration and credentials; a
+    node serving the data directory stores what they give.
+    """
     from heron.alerts.store import AlertStore
-    from heron.intel.feeds import FeedScheduler, load_feeds
-    from heron.intel.store import IntelStore
+    from heron.intel.feeds import FeedScheduler, StoreFeedBook, load_feeds
     from heron.store.duckdb import DuckDBStore
 
     try:
         feeds = load_feeds(feeds_path)
-        with DuckDBStore(data_dir) as store:
-            scheduler = FeedScheduler(IntelStore(store), feeds, alerts=AlertStore(store))
-            runs = scheduler.run_due(force=force)
+        with node_api(data_dir) as node:
+            if node is not None:
+                runs = FeedScheduler(NodeFeedBook(node), feeds).run_due(force=force)
+            else:
+                with DuckDBStore(data_dir) as store:
+                    book = StoreFeedBook(store, alerts=AlertStore(store))
+                    runs = FeedScheduler(book, feeds).run_due(force=force)
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     err = Console(stderr=True)
@@ -329,3 +334,42 @@ def refresh(feeds_path: Path, force: bool, as_json: bool, data_dir: str) -> None
         err.print("no feed is due")
     if any(not r.ok for r in runs):
         sys.exit(1)
+
+
+class NodeFeedBook:
+    """The feeds' indicators and runs, stored by the node serving the data directory."""
+
+    def __init__(self, node: NodeApi) -> None:
+        self.node = node
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        rows = self.node.call("GET", "/api/intel/feeds")["feeds"]
+        return {row["name"]: _feed_state_ns(row) for row in rows}
+
+    def store(self, result: LoadResult, retro_days: int, now: int) -> Stored:
+        from heron.intel.loading import Stored
+
+        try:
+            return Stored(**_load_through_node(self.node, result, retro_days))
+        except click.ClickException as exc:
+            # The node refused this feed's load: a failed run, the other feeds go on.
+            raise HeronError(exc.message) from exc
+
+    def record(self, name: str, now: int, run: FeedRun, cursor: int | None) -> None:
+        body = {
+            "ran_at": format_ns(now),
+            "ok": run.ok,
+            "error": run.error,
+            "added": run.added,
+            "taxii_cursor": format_ns(cursor) if cursor is not None else None,
+        }
+        self.node.call("POST", f"/api/intel/feeds/{name}/runs", json=body)
+
+
+def _feed_state_ns(row: dict[str, Any]) -> dict[str, Any]:
+    """A feed's state as the API shows it, with its times back in int ns."""
+    out = {k: v for k, v in row.items() if k != "name"}
+    for key in ("last_run", "last_success", "taxii_cursor"):
+        if out.get(key) is not None:
+            out[key] = parse_timestamp(out[key])
+    return out

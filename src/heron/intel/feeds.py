@@ -6,6 +6,10 @@ refresh`` runs it once, from cron or by hand; ``run_forever`` runs it in a threa
 long-lived process). A feed that fails is retried after ``min(interval, 15 min)``; its
 error is recorded and never stops the other feeds. TAXII feeds fetch only what was
 added since their last successful run.
+
+The scheduler fetches; a ``FeedBook`` stores what it fetched and how each run went:
+``StoreFeedBook`` in a store the process holds, or the running node that holds it
+(``heron.cli.intel``), so that the feeds' credentials stay with the command.
 """
 
 from __future__ import annotations
@@ -21,15 +25,23 @@ from typing import Any, Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from heron.detect.base import Detection
+from heron.alerts.store import AlertStore
 from heron.errors import ConfigError, HeronError
 from heron.intel.loaders import LoadOptions, LoadResult, load_path, load_url
 from heron.intel.loaders.taxii import fetch_taxii
-from heron.intel.retro import retro_match
-from heron.intel.store import IntelStore
+from heron.intel.loading import Stored, store_indicators
 from heron.model.timeutil import NS_PER_S, now_ns, parse_duration
+from heron.store.duckdb import DuckDBStore
 
-__all__ = ["FeedConfig", "FeedRun", "FeedScheduler", "load_feeds"]
+__all__ = [
+    "FEED_STATE_KEYS",
+    "FeedBook",
+    "FeedConfig",
+    "FeedRun",
+    "FeedScheduler",
+    "StoreFeedBook",
+    "load_feeds",
+]
 
 _RETRY_NS = 15 * 60 * NS_PER_S
 # TAXII servers stamp date_added with their own clock; overlap a little, dedup absorbs it.
@@ -125,8 +137,67 @@ class FeedRun:
     seconds: float = 0.0
 
 
-class _AlertSink(Protocol):
-    def add(self, detections: Sequence[Detection]) -> object: ...
+#: What is kept of each feed's runs (times and the TAXII cursor in int ns).
+FEED_STATE_KEYS = ("last_run", "last_success", "ok", "last_error", "taxii_cursor", "last_added")
+
+
+class FeedBook(Protocol):
+    """Where a scheduler's feeds go: their indicators, and the outcome of each run."""
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """Per feed name, its ``FEED_STATE_KEYS``."""
+        ...
+
+    def store(self, result: LoadResult, retro_days: int, now: int) -> Stored:
+        """Store a run's indicators (one transaction) and retro-match the new ones."""
+        ...
+
+    def record(self, name: str, now: int, run: FeedRun, cursor: int | None) -> None:
+        """Note how a run went (``cursor``: where the next TAXII fetch starts)."""
+        ...
+
+
+class StoreFeedBook:
+    """Feeds stored in a store this process holds; retro hits become ``alerts``."""
+
+    def __init__(self, store: DuckDBStore, *, alerts: AlertStore | None = None) -> None:
+        self.db = store
+        self.alerts = alerts
+        store.connection().execute(
+            "CREATE TABLE IF NOT EXISTS intel_feeds (name VARCHAR PRIMARY KEY, "
+            "last_run TIMESTAMP_NS, last_success TIMESTAMP_NS, ok BOOLEAN, "
+            "last_error VARCHAR, taxii_cursor BIGINT, last_added BIGINT)"
+        )
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        result = self.db.connection().execute(
+            "SELECT name, epoch_ns(last_run), epoch_ns(last_success), ok, last_error, "
+            "taxii_cursor, last_added FROM intel_feeds ORDER BY name"
+        )
+        rows = result.fetchall()
+        return {row[0]: dict(zip(FEED_STATE_KEYS, row[1:], strict=True)) for row in rows}
+
+    def store(self, result: LoadResult, retro_days: int, now: int) -> Stored:
+        return store_indicators(
+            self.db,
+            result.to_table(),
+            result.revoked,
+            retro_days=retro_days,
+            alerts=self.alerts,
+            now=now,
+        )
+
+    def record(self, name: str, now: int, run: FeedRun, cursor: int | None) -> None:
+        previous = self.state().get(name, {}).get("last_success")
+        cur = self.db.connection()
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute("DELETE FROM intel_feeds WHERE name = ?", [name])
+        cur.execute(
+            "INSERT INTO intel_feeds VALUES (?, make_timestamp_ns(?), make_timestamp_ns(?), "
+            "?, ?, ?, ?)",
+            [name, now, now if run.ok else previous, run.ok, run.error, cursor, run.added],
+        )
+        cur.execute("COMMIT")
 
 
 class FeedScheduler:
@@ -134,32 +205,19 @@ class FeedScheduler:
 
     def __init__(
         self,
-        intel: IntelStore,
+        book: FeedBook,
         feeds: Sequence[FeedConfig],
         *,
-        alerts: _AlertSink | None = None,
         clock: Callable[[], int] = now_ns,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.intel = intel
+        self.book = book
         self.feeds = list(feeds)
-        self.alerts = alerts
         self.clock = clock
         self.env = env if env is not None else dict(os.environ)
-        intel.store.connection().execute(
-            "CREATE TABLE IF NOT EXISTS intel_feeds (name VARCHAR PRIMARY KEY, "
-            "last_run TIMESTAMP_NS, last_success TIMESTAMP_NS, ok BOOLEAN, "
-            "last_error VARCHAR, taxii_cursor BIGINT, last_added BIGINT)"
-        )
 
     def state(self) -> dict[str, dict[str, Any]]:
-        cur = self.intel.store.connection()
-        result = cur.execute(
-            "SELECT name, epoch_ns(last_run), epoch_ns(last_success), ok, last_error, "
-            "taxii_cursor, last_added FROM intel_feeds"
-        )
-        keys = ("last_run", "last_success", "ok", "last_error", "taxii_cursor", "last_added")
-        return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in result.fetchall()}
+        return self.book.state()
 
     def due(self, now: int | None = None) -> list[FeedConfig]:
         when = self.clock() if now is None else now
@@ -189,25 +247,17 @@ class FeedScheduler:
         new_cursor = cursor
         try:
             result, fetched_at = self._fetch(feed, now, cursor)
-            summary = self.intel.load(result.to_table(), revoked=result.revoked)
-            run.received, run.added, run.updated = (
-                summary.received,
-                summary.added,
-                summary.updated,
-            )
+            stored = self.book.store(result, feed.retro_days, now)
+            run.received, run.added, run.updated = stored.received, stored.added, stored.updated
             run.refused = len(result.errors)
-            if feed.retro_days and summary.added:
-                detections = retro_match(self.intel.store, summary.new, feed.retro_days, now=now)
-                run.retro_hits = len(detections)
-                if detections and self.alerts is not None:
-                    self.alerts.add(detections)
+            run.retro_hits = stored.retro_hits
             if fetched_at is not None:
                 new_cursor = fetched_at - _TAXII_OVERLAP_NS
             run.ok = True
         except HeronError as exc:
             run.error = str(exc)
         run.seconds = time.perf_counter() - started
-        self._record(feed.name, now, run, new_cursor)
+        self.book.record(feed.name, now, run, new_cursor)
         return run
 
     def _fetch(
@@ -236,30 +286,6 @@ class FeedScheduler:
             timeout=feed.timeout,
         )
         return fetch.result, fetch.started
-
-    def _record(self, name: str, now: int, run: FeedRun, cursor: int | None) -> None:
-        previous_success = None if run.ok else self._last_success(name)
-        cur = self.intel.store.connection()
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute("DELETE FROM intel_feeds WHERE name = ?", [name])
-        cur.execute(
-            "INSERT INTO intel_feeds VALUES (?, make_timestamp_ns(?), make_timestamp_ns(?), "
-            "?, ?, ?, ?)",
-            [
-                name,
-                now,
-                now if run.ok else previous_success,
-                run.ok,
-                run.error,
-                cursor,
-                run.added,
-            ],
-        )
-        cur.execute("COMMIT")
-
-    def _last_success(self, name: str) -> int | None:
-        value = self.state().get(name, {}).get("last_success")
-        return int(value) if value is not None else None
 
     def run_forever(self, stop: threading.Event, *, tick: float = 60.0) -> None:
         """Refresh due feeds every ``tick`` seconds until ``stop`` is set (for a thread)."""

@@ -13,7 +13,7 @@ from heron.enrich.asset import AssetInventory
 from heron.enrich.build import build_enrichers, build_intel_detector
 from heron.enrich.identity import IdentityDirectory
 from heron.errors import ConfigError
-from heron.intel.feeds import FeedScheduler, load_feeds
+from heron.intel.feeds import FeedScheduler, StoreFeedBook, load_feeds
 from heron.intel.indicator import make_indicator
 from heron.intel.store import IntelStore
 from heron.model.timeutil import NS_PER_S
@@ -91,7 +91,7 @@ def test_feeds_refresh_when_due_and_record_failures(data_dir: Path, tmp_path: Pa
     feeds = load_feeds(config)
     clock = [1_780_000_000 * NS_PER_S]
     with DuckDBStore(data_dir) as store:
-        scheduler = FeedScheduler(IntelStore(store), feeds, clock=lambda: clock[0])
+        scheduler = FeedScheduler(StoreFeedBook(store), feeds, clock=lambda: clock[0])
         runs = {r.name: r for r in scheduler.run_due()}
         assert runs["local"].ok and runs["local"].added == 1
         assert not runs["gone"].ok and "cannot read" in str(runs["gone"].error)
