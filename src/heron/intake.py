@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from heron.detect.base import Detection
 from heron.enrich.snapshot import apply_newest
@@ -37,6 +37,9 @@ from heron.model.timeutil import now_ns
 from heron.pipeline import ChunkResult, Pipeline
 from heron.receivelog import LoggedSubmission, ReceiveLog, encode_submission
 from heron.sources.file import RawChunk
+
+if TYPE_CHECKING:
+    from heron.detect.correlate.engine import CorrelationEngine
 
 __all__ = ["ChunkPool", "Committed", "Intake", "IntakeClosedError", "QueueFullError"]
 
@@ -65,6 +68,7 @@ class Committed:
     events: int
     dead_letters: list[list[DeadLetter]]  # per chunk, in submission order
     event_ids: list[list[str]] | None = None  # per chunk, when asked for
+    detections: int = 0  # stored as alerts with it
 
 
 @dataclass(slots=True)
@@ -77,6 +81,7 @@ class _Unit:
     want_ids: bool
     future: asyncio.Future[Committed] | None
     seq: int | None = None  # its record in the receive log
+    correlation: CorrelationEngine | None = None  # a load's own (else the detector's)
 
 
 @dataclass(slots=True)
@@ -96,7 +101,9 @@ class ChunkPool(Protocol):
         self, chunk: RawChunk, *, from_file: bool = True, epoch: int = 0
     ) -> Future[ChunkResult]: ...
 
-    def finish_detections(self, result: ChunkResult) -> list[Detection]: ...
+    def finish_detections(
+        self, result: ChunkResult, *, correlation: CorrelationEngine | None = None
+    ) -> list[Detection]: ...
 
     def close(self) -> None: ...
 
@@ -229,15 +236,20 @@ class Intake:
         want_ids: bool = False,
         track: bool = True,
         timeout: float | None = None,
+        correlation: CorrelationEngine | None = None,
     ) -> asyncio.Future[Committed] | None:
         """Queue chunks, waiting for room; the future resolves once they are committed.
 
         ``track=False`` asks for no future (fire and forget: TCP syslog has no way to
         acknowledge). ``timeout`` bounds the wait for room (``QueueFullError``).
+        ``correlation``: the correlation engine of the load these chunks belong to
+        (``DetectionEngine.load_correlation``); live input leaves it out.
         """
         events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
         await self._reserve(events, nbytes, timeout)
-        return self._enqueue(chunks, source, events, nbytes, from_file, want_ids, track)
+        return self._enqueue(
+            chunks, source, events, nbytes, from_file, want_ids, track, correlation=correlation
+        )
 
     def offer(self, chunks: Sequence[RawChunk], source: SourceMetrics, *, nbytes: int) -> bool:
         """Queue chunks only if there is room now (UDP); False means nothing was taken."""
@@ -373,11 +385,14 @@ class Intake:
         want_ids: bool,
         track: bool,
         seq: int | None = None,
+        *,
+        correlation: CorrelationEngine | None = None,
     ) -> asyncio.Future[Committed] | None:
         future: asyncio.Future[Committed] | None = None
         if track:
             future = asyncio.get_running_loop().create_future()
-        self._queue.put(_Unit(chunks, source, events, nbytes, from_file, want_ids, future, seq))
+        unit = _Unit(chunks, source, events, nbytes, from_file, want_ids, future, seq, correlation)
+        self._queue.put(unit)
         return future
 
     def _finish(self, outcomes: list[tuple[_Unit, Committed | BaseException]]) -> None:
@@ -497,7 +512,7 @@ class Intake:
                         log.error("worker pool failed, transforming in-process: %s", exc)
                         self._drop_pool()
                         pool = None
-                parts.append(self._transform_chunk(chunk, unit.from_file))
+                parts.append(self._transform_chunk(chunk, unit.from_file, unit.correlation))
             per_unit.append(parts)
         self.metrics.transform_seconds += time.perf_counter() - started
         return _Batch(batch, per_unit, sent_to, seq)
@@ -517,14 +532,16 @@ class Intake:
                 except BrokenProcessPool as exc:
                     log.error("a worker process died, transforming in-process: %s", exc)
                     self._drop_pool()
-                    results.append(self._transform_chunk(chunk, unit.from_file))
+                    results.append(self._transform_chunk(chunk, unit.from_file, unit.correlation))
                     continue
                 except Exception as exc:
                     results.append(self._failed_chunk(chunk, exc))
                     continue
                 if item.pool is not None:
                     # Correlation state lives here; the pool's engine is this process's.
-                    result.detections = item.pool.finish_detections(result)
+                    result.detections = item.pool.finish_detections(
+                        result, correlation=unit.correlation
+                    )
                 result.events = []  # stored through the Arrow table; free the dicts now
                 results.append(result)
             per_unit.append(results)
@@ -585,6 +602,7 @@ class Intake:
             self.metrics.batches_committed += 1
             for unit, results in zip(batch, per_unit, strict=True):
                 stored = sum(r.table.num_rows for r in results if r.table is not None)
+                found = sum(len(r.detections) for r in results)
                 letters = [r.dead_letters for r in results]
                 unit.source.parsed += stored
                 unit.source.failed += sum(len(d) for d in letters)
@@ -597,14 +615,16 @@ class Intake:
                         else []
                         for r in results
                     ]
-                outcomes.append((unit, Committed(stored, letters, ids)))
+                outcomes.append((unit, Committed(stored, letters, ids, found)))
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._finish, outcomes)
 
-    def _transform_chunk(self, chunk: RawChunk, from_file: bool) -> ChunkResult:
+    def _transform_chunk(
+        self, chunk: RawChunk, from_file: bool, correlation: CorrelationEngine | None = None
+    ) -> ChunkResult:
         try:
-            result = self.pipeline.transform(chunk, from_file=from_file)
+            result = self.pipeline.transform(chunk, from_file=from_file, correlation=correlation)
         except Exception as exc:
             log.exception("pipeline failed on a chunk from %s", chunk.source)
             return self._failed_chunk(chunk, exc)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import pyarrow as pa
 
@@ -36,6 +36,10 @@ from heron.sources.file import (
 )
 from heron.sources.merge import ChunkMerger
 from heron.store.base import Store
+
+if TYPE_CHECKING:
+    from heron.detect.correlate.engine import CorrelationEngine
+    from heron.detect.engine import DetectionEngine
 
 __all__ = [
     "COMMIT_EVENTS",
@@ -180,8 +184,16 @@ class Pipeline:
         if detections and self.alerts is not None:
             self.alerts.add(detections)
 
-    def transform(self, chunk: RawChunk, *, from_file: bool = True) -> ChunkResult:
-        """``transform`` with this pipeline's components and a context for ``chunk``."""
+    def transform(
+        self,
+        chunk: RawChunk,
+        *,
+        from_file: bool = True,
+        correlation: CorrelationEngine | None = None,
+    ) -> ChunkResult:
+        """``transform`` with this pipeline's components and a context for ``chunk``;
+        ``correlation``: a load's own correlation engine (``DetectionEngine.
+        load_correlation``), instead of the detector's."""
         ctx = ParseContext(
             source=chunk.source,
             received=now_ns(),
@@ -189,8 +201,11 @@ class Pipeline:
             timezone=self.context.timezone,
             max_json_depth=self.context.max_json_depth,
         )
+        detector = self.detector
+        if correlation is not None:
+            detector = cast("DetectionEngine", detector).correlating_in(correlation)
         return transform(
-            chunk, ctx, enrichers=self.enrichers, detector=self.detector, from_file=from_file
+            chunk, ctx, enrichers=self.enrichers, detector=detector, from_file=from_file
         )
 
     def run_chunk(self, chunk: RawChunk, *, from_file: bool = True) -> ChunkResult:

@@ -39,6 +39,7 @@ from heron.store.duckdb import BULK_CHECKPOINT_WAL, CHECKPOINT_WAL, DuckDBStore
 if TYPE_CHECKING:
     from heron.alerts.settings import AlertSettings
     from heron.alerts.store import AlertStore
+    from heron.detect.correlate.engine import CorrelationEngine
     from heron.detect.engine import DetectionEngine
 
 __all__ = [
@@ -375,11 +376,16 @@ class WorkerPool:
     def _generation(self) -> int:
         return self.engine.generation if self.engine is not None else 0
 
-    def finish_detections(self, result: ChunkResult) -> list[Detection]:
+    def finish_detections(
+        self, result: ChunkResult, *, correlation: CorrelationEngine | None = None
+    ) -> list[Detection]:
+        """The worker's detections, correlated here (in ``correlation``: a load's own)."""
         detections = _unpack(result.detections)
         if self.engine is None:
             return detections
-        return self.engine.correlate(result.events, detections, newest=result.newest)
+        return self.engine.correlate(
+            result.events, detections, newest=result.newest, correlation=correlation
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

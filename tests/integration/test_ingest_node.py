@@ -197,33 +197,39 @@ def _failed_ssh(when: datetime, count: int) -> bytes:
     ).encode()
 
 
-def test_an_upload_behind_the_nodes_event_time_says_correlation_skipped_it(
-    tmp_path: Path,
-) -> None:
+def test_an_upload_behind_the_nodes_event_time_still_correlates(tmp_path: Path) -> None:
     with api_server(tmp_path, detect=True) as server:
         admin = server.client("admin")
         now = datetime.now(UTC)
         first = admin.post("/api/ingest", params={"name": "now.log"}, content=_failed_ssh(now, 1))
-        assert first.status_code == 200 and first.json()["messages"] == []
+        assert first.status_code == 200 and first.json()["detections"] == 0
+        # Three days behind live event time: held and correlated on its own, not late.
         old = admin.post(
             "/api/ingest",
             params={"name": "old.log"},
-            content=_failed_ssh(now - timedelta(days=3), 3),
+            content=_failed_ssh(now - timedelta(days=3), 7),
         )
-        assert old.status_code == 200 and old.json()["events"] == 3
-        (message,) = old.json()["messages"]
-        assert message.startswith("correlation skipped ") and "rules backtest" in message
+        assert old.status_code == 200 and old.json()["events"] == 7
+        assert old.json()["messages"] == [] and old.json()["detections"] == 1
         # The same for files named by path over the control socket (heron ingest).
         older = tmp_path / "older.log"
-        older.write_bytes(_failed_ssh(now - timedelta(days=4), 2))
+        older.write_bytes(_failed_ssh(now - timedelta(days=4), 6))
         with httpx.Client(
             transport=httpx.HTTPTransport(uds=str(tmp_path / "run" / "node.sock")),
             base_url="http://node",
         ) as local:
             body = {"files": [{"path": str(older), "name": "older.log"}]}
             named = local.post("/api/ingest/files", json=body)
-        assert named.status_code == 200 and named.json()["events"] == 2
-        assert any(m.startswith("correlation skipped ") for m in named.json()["messages"])
+        assert named.status_code == 200 and named.json()["events"] == 6
+        assert named.json()["detections"] == 1
+        bursts = admin.get("/api/alerts", params={"text": "Failed Logon Burst"}).json()["alerts"]
+        days = sorted(
+            datetime.fromtimestamp(a["@timestamp"] / 1e9, UTC).strftime("%Y-%m-%d") for a in bursts
+        )
+        assert days == [
+            (now - timedelta(days=4)).strftime("%Y-%m-%d"),
+            (now - timedelta(days=3)).strftime("%Y-%m-%d"),
+        ], bursts
 
 
 def test_the_control_socket_serves_the_api_to_the_local_user_only(tmp_path: Path) -> None:

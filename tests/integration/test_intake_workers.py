@@ -187,3 +187,48 @@ def test_indicators_loaded_while_running_reach_every_event_after(tmp_path: Path)
     assert stored == 20_000
     assert 500 < at_change < stored  # some stored before, the rest enriched
     assert at_end == at_change
+
+
+def test_a_load_correlates_in_its_own_engine_through_the_workers(tmp_path: Path) -> None:
+    def burst(ip: str, day: str) -> list[str]:
+        return [
+            f"{day} 10:00:{i * 5:02d} web01 sshd[{300 + i}]: Failed password for root from "
+            f"{ip} port {41000 + i} ssh2"
+            for i in range(7)
+        ]
+
+    async def run() -> list[str]:
+        intake = Intake(pipeline, metrics, pool_factory=factory, pool_min_events=1)
+        intake.start(["syslog"])
+        source = metrics.source("upload", "upload")
+        futures = []
+        # The second file is the older one: held, the load still correlates both.
+        for lines in (burst("203.0.113.7", "Mar  3"), burst("203.0.113.8", "Feb  1")):
+            chunk = RawChunk("auth.log", "syslog", lines, ["line"] * len(lines))
+            futures.append(
+                await intake.submit(
+                    [chunk], source, nbytes=1000, from_file=True, correlation=correlation
+                )
+            )
+        committed = await asyncio.gather(*futures)  # type: ignore[arg-type]
+        await intake.close()
+        assert [c.events for c in committed] == [7, 7]
+        assert node.detector is not None
+        found = node.detector.flush(final=True, correlation=correlation)
+        return sorted(str(d.entities.get("source.ip")) for d in found)
+
+    with open_node(tmp_path) as node:
+        assert node.detector is not None and node.detector.correlation is not None
+        pipeline = Pipeline(node.store, detector=node.detector, alerts=node.alerts, context=CONTEXT)
+        metrics = CollectorMetrics()
+        spec = node.worker_spec(CONTEXT)
+
+        def factory() -> WorkerPool:
+            return WorkerPool(spec, 1, node.detector)
+
+        correlation = node.detector.load_correlation(tmp_path / "spool")
+        assert correlation is not None
+        ips = asyncio.run(run())
+        # The live engine saw none of it: its event time has not moved.
+        assert node.detector.correlation.watermark is None
+    assert ips == ["203.0.113.7", "203.0.113.8"]

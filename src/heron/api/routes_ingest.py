@@ -35,6 +35,7 @@ class DeadLetterOut(BaseModel):
 class IngestResult(BaseModel):
     events: int
     failed: int
+    detections: int = Field(description="Stored as alerts: single events, then correlations")
     bytes: int
     seconds: float
     dead_letters: list[DeadLetterOut]
@@ -85,6 +86,7 @@ async def ingest_file(
     return {
         "events": summary.events,
         "failed": summary.failed,
+        "detections": summary.detections,
         "bytes": summary.bytes,
         "seconds": round(summary.seconds, 3),
         "dead_letters": [
@@ -109,6 +111,7 @@ class LocalFiles(BaseModel):
 class LocalFilesResult(BaseModel):
     events: int
     failed: int
+    detections: int = Field(description="Stored as alerts: single events, then correlations")
     files: int
     seconds: float
     messages: list[str]
@@ -144,6 +147,7 @@ async def ingest_local(request: Request, body: LocalFiles) -> Any:
     return {
         "events": summary.events,
         "failed": summary.failed,
+        "detections": summary.detections,
         "files": summary.files,
         "seconds": round(summary.seconds, 3),
         "messages": summary.messages,

@@ -295,7 +295,7 @@ def ingest(
     _report(summary, as_json)
 
 
-def _report(summary: IngestSummary, as_json: bool, *, detections: bool = True) -> None:
+def _report(summary: IngestSummary, as_json: bool) -> None:
     for message in summary.messages:
         click.echo(f"{click.style('note:', fg='yellow')} {message}", err=True)
     if as_json:
@@ -309,11 +309,10 @@ def _report(summary: IngestSummary, as_json: bool, *, detections: bool = True) -
             ).decode()
         )
         return
-    found = f"; {summary.detections:,} detections" if detections else ""
     click.echo(
         f"{summary.events:,} events from {summary.files} file(s) in {summary.seconds:.2f} s "
         f"({summary.rate:,.0f} events/s); {summary.failed:,} failed "
-        f"(dead letters: 'heron deadletters'){found}",
+        f"(dead letters: 'heron deadletters'); {summary.detections:,} detections",
         err=True,
     )
 
@@ -345,4 +344,4 @@ def _through_node(
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     summary.seconds = time.perf_counter() - started
-    _report(summary, as_json, detections=False)
+    _report(summary, as_json)

@@ -77,6 +77,7 @@ def _add(summary: IngestSummary, found: dict[str, Any], *, files: int) -> None:
     summary.files += files
     summary.events += int(found["events"])
     summary.failed += int(found["failed"])
+    summary.detections += int(found.get("detections", 0))
     summary.messages.extend(str(m) for m in found.get("messages", []))
 
 

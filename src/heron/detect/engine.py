@@ -155,29 +155,65 @@ class DetectionEngine:
         detections: Sequence[Detection],
         *,
         newest: int | None = None,
+        correlation: CorrelationEngine | None = None,
     ) -> list[Detection]:
         """The alerting part of ``match``'s detections, then the correlations they complete.
 
         ``events`` needs to hold only the events ``detections`` name; ``newest`` is the
         newest ``@timestamp`` of the whole batch (event time moves on with every event).
+        ``correlation``: a load's own engine (``load_correlation``) instead of this one's.
         """
         self._take_new_correlations()
         out = [d for d in detections if d.rule_id not in self._hidden]
-        if self.correlation is not None:
-            feeding = self.correlation.input_rule_ids
+        engine = correlation if correlation is not None else self.correlation
+        if engine is not None:
+            feeding = engine.input_rule_ids
             inputs = [d for d in detections if d.rule_id in feeding]
-            found = self.correlation.detect(events, inputs, newest=newest)
+            found = engine.detect(events, inputs, newest=newest)
             out.extend(d for d in found if d.rule_id not in self._hidden)
         return out
 
-    def flush(self, *, final: bool = False) -> list[Detection]:
+    def flush(
+        self, *, final: bool = False, correlation: CorrelationEngine | None = None
+    ) -> list[Detection]:
         """Correlations still pending at the end of the input (see ``CorrelationEngine.flush``)."""
         self._take_new_correlations()
-        if self.correlation is None:
+        engine = correlation if correlation is not None else self.correlation
+        if engine is None:
             return []
-        found = self.correlation.flush(final=final)
+        found = engine.flush(final=final)
         # Correlations that only feed other correlations raise no alert of their own.
         return [d for d in found if d.rule_id not in self._hidden]
+
+    def load_correlation(self, spill_parent: Path | None = None) -> CorrelationEngine | None:
+        """A correlation engine of the running rules for one load of files (None without
+        correlation rules): it holds every match until ``flush``, as ``heron ingest``
+        does, so files that each span a period correlate in event time, and the live
+        engine's windows, lateness bound and state are left alone."""
+        current = self.correlation
+        if current is None:
+            return None
+        engine = CorrelationEngine(
+            current.rules, lateness_ns=current.lateness_ns, spill_parent=spill_parent
+        )
+        engine.hold = True
+        return engine
+
+    def correlating_in(self, correlation: CorrelationEngine) -> Detector:
+        """This engine as a ``Detector`` whose correlations run in ``correlation``."""
+        return _LoadDetector(self, correlation)
+
+
+class _LoadDetector:
+    """Single-event rules of a detection engine, correlations in a load's own engine."""
+
+    def __init__(self, engine: DetectionEngine, correlation: CorrelationEngine) -> None:
+        self.engine = engine
+        self.correlation = correlation
+
+    def detect(self, events: Sequence[Event]) -> list[Detection]:
+        found = self.engine.match(events)
+        return self.engine.correlate(events, found, correlation=self.correlation)
 
 
 def _builtin_paths() -> list[Path]:

@@ -20,7 +20,12 @@ from heron.model.timeutil import now_ns
 from heron.pipeline import IngestSummary
 from heron.sources.file import RawChunk
 from heron.sources.loadplan import file_identities, plan_load
-from heron.sources.upload import late_matches, late_note, submit_chunks, upload_runtime
+from heron.sources.upload import (
+    finish_correlation,
+    load_correlation,
+    submit_chunks,
+    upload_runtime,
+)
 
 __all__ = ["ingest_local_files"]
 
@@ -33,7 +38,6 @@ async def ingest_local_files(
     started = time.perf_counter()
     node = state.node
     runtime = upload_runtime(state.collector)
-    late_before = late_matches(node)
     paths = [path for path, _ in files]
     names = {path: name for path, name in files}
     ids = await asyncio.to_thread(file_identities, paths)
@@ -44,9 +48,14 @@ async def ingest_local_files(
     chunks: Iterator[RawChunk] = state.collector.pipeline.file_chunks(
         plan.files, fmt, runtime.max_line_bytes, summary, plan.spans, names
     )
-    committed, failure = await submit_chunks(runtime, chunks)
+    correlation = load_correlation(node)
+    committed, failure = await submit_chunks(runtime, chunks, correlation)
+    summary.detections = await asyncio.to_thread(
+        finish_correlation, node, correlation, failure is None
+    )
     done: list[str] = []
     for outcome, completes in committed:
+        summary.detections += outcome.detections
         summary.events += outcome.events
         summary.failed += sum(len(letters) for letters in outcome.dead_letters)
         done.extend(completes)
@@ -56,8 +65,5 @@ async def ingest_local_files(
         await asyncio.to_thread(node.store.record_ingested, entries, now_ns())
     if failure is not None:
         raise failure
-    note = late_note(node, late_before)
-    if note is not None:
-        summary.messages.append(note)
     summary.seconds = time.perf_counter() - started
     return summary

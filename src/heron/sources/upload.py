@@ -29,6 +29,7 @@ from heron.sources.file import RawChunk
 
 if TYPE_CHECKING:
     from heron.collector import Collector
+    from heron.detect.correlate.engine import CorrelationEngine
     from heron.runtime import Node
 
 __all__ = [
@@ -37,15 +38,17 @@ __all__ = [
     "UploadSpoolError",
     "UploadSummary",
     "UploadTooLargeError",
+    "finish_correlation",
     "ingest_upload",
-    "late_matches",
-    "late_note",
+    "load_correlation",
     "receive_upload",
     "spool_upload",
     "submit_chunks",
 ]
 
 SPOOL_PREFIX = "upload-"
+#: Beside the data directory's database: uploads, and a load's held correlation matches.
+SPOOL_FOLDER = "spool"
 #: The name uploads are counted under in ``/metrics``.
 UPLOAD_SOURCE = "upload"
 #: Uploads spooled and ingested at once; more wait for a slot, their bodies unread, so
@@ -71,6 +74,7 @@ class UploadSummary:
 
     events: int = 0
     failed: int = 0
+    detections: int = 0
     bytes: int = 0
     seconds: float = 0.0
     dead_letters: list[DeadLetter] = field(default_factory=list)  # the first few
@@ -94,7 +98,7 @@ async def spool_upload(
 
     Raises ``UploadTooLargeError`` past ``max_bytes`` (the API's limit stops it sooner).
     """
-    folder = data_dir / "spool"
+    folder = data_dir / SPOOL_FOLDER
     try:
         folder.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(_sweep, folder)
@@ -132,9 +136,12 @@ async def _write(out: BinaryIO, parts: list[bytes]) -> None:
 
 
 async def submit_chunks(
-    runtime: SourceRuntime, chunks: Iterator[RawChunk]
+    runtime: SourceRuntime,
+    chunks: Iterator[RawChunk],
+    correlation: CorrelationEngine | None = None,
 ) -> tuple[list[tuple[Committed, list[str]]], BaseException | None]:
-    """Queue ``chunks`` (read in a thread: files are read there) and wait for every one.
+    """Queue ``chunks`` (read in a thread: files are read there) and wait for every one;
+    ``correlation``: the load's own correlation engine (``load_correlation``).
 
     Returns the committed ones in order, each with the files it completes, and the
     first commit that failed (commits are in order: what follows it is not stored).
@@ -147,7 +154,7 @@ async def submit_chunks(
             nbytes = len(chunk.block or b"") + sum(len(r) for r in chunk.records)
             runtime.metrics.bytes += nbytes
             future = await runtime.intake.submit(
-                [chunk], runtime.metrics, nbytes=nbytes, from_file=True
+                [chunk], runtime.metrics, nbytes=nbytes, from_file=True, correlation=correlation
             )
             assert future is not None
             waiting.append((future, list(chunk.completes)))
@@ -166,10 +173,16 @@ async def submit_chunks(
 
 
 async def ingest_upload(
-    runtime: SourceRuntime, pipeline: Pipeline, path: Path, name: str, fmt: str, size: int
+    node: Node,
+    runtime: SourceRuntime,
+    pipeline: Pipeline,
+    path: Path,
+    name: str,
+    fmt: str,
+    size: int,
 ) -> UploadSummary:
     """Queue the spooled file's records, read as ``heron ingest`` reads a file
-    (``Pipeline.file_chunks``), and wait until all are committed.
+    (``Pipeline.file_chunks``), wait until all are committed, then correlate them.
 
     A commit that fails raises: the events counted so far are stored, the rest not.
     """
@@ -177,11 +190,15 @@ async def ingest_upload(
     summary = UploadSummary(bytes=size)
     read = IngestSummary()
     chunks = pipeline.file_chunks([path], fmt, runtime.max_line_bytes, read, {}, {path: name})
-    done, failure = await submit_chunks(runtime, chunks)
+    correlation = load_correlation(node)
+    done, failure = await submit_chunks(runtime, chunks, correlation)
+    correlated = await asyncio.to_thread(finish_correlation, node, correlation, failure is None)
     if failure is not None:
         raise failure
     summary.messages = read.messages
+    summary.detections = correlated
     for committed, _ in done:
+        summary.detections += committed.detections
         summary.events += committed.events
         for letters in committed.dead_letters:
             summary.failed += len(letters)
@@ -203,24 +220,32 @@ def upload_runtime(collector: Collector) -> SourceRuntime:
     )
 
 
-def late_matches(node: Node) -> int:
-    """Correlation matches dropped as late so far (counted once per correlation fed)."""
-    correlation = node.detector.correlation if node.detector is not None else None
-    return correlation.stats().late if correlation is not None else 0
+def load_correlation(node: Node) -> CorrelationEngine | None:
+    """The correlation engine of one load through the node (None without correlations).
 
-
-def late_note(node: Node, before: int) -> str | None:
-    """What a load through the node should be told of the correlation matches dropped
-    as late since ``before`` (``late_matches`` then); None when there were none."""
-    late = late_matches(node) - before
-    if late <= 0:
+    A load's matches are correlated on their own, held until all of it is stored, as
+    ``heron ingest`` does on a store of its own: its files each span a period, often
+    long before what the node's live sources have moved event time to, so in the live
+    engine they would be late and dropped.
+    """
+    if node.detector is None:
         return None
-    # Counted over the node's whole input meanwhile, so live sources' share too.
-    return (
-        f"correlation skipped {late:,} matches older than what the node had already "
-        "processed: correlations run in event time with a lateness bound "
-        "('heron rules backtest RULE --since …' runs a rule over stored events)"
-    )
+    return node.detector.load_correlation(node.data_dir / SPOOL_FOLDER)
+
+
+def finish_correlation(node: Node, correlation: CorrelationEngine | None, stored: bool) -> int:
+    """Correlate a load's held matches once ``stored`` (every part committed), their
+    alerts stored; a load that failed leaves them. Returns the detections."""
+    if correlation is None or node.detector is None:
+        return 0
+    if not stored:
+        correlation.discard()
+        return 0
+    # Every window closes: nothing of this load comes later.
+    detections = node.detector.flush(final=True, correlation=correlation)
+    if detections and node.alerts is not None:
+        node.alerts.add(detections)
+    return len(detections)
 
 
 async def receive_upload(
@@ -231,13 +256,8 @@ async def receive_upload(
     ``UploadSpoolError`` and ``IntakeClosedError``."""
     node: Node = state.node
     runtime = upload_runtime(state.collector)
-    late_before = late_matches(node)
     async with (
         state.upload_slots,
         spool_upload(node.data_dir, body, runtime.max_body_bytes) as (path, size),
     ):
-        summary = await ingest_upload(runtime, state.collector.pipeline, path, name, fmt, size)
-    note = late_note(node, late_before)
-    if note is not None:
-        summary.messages.append(note)
-    return summary
+        return await ingest_upload(node, runtime, state.collector.pipeline, path, name, fmt, size)

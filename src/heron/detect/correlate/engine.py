@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from heron.detect.base import Detection
@@ -142,7 +143,10 @@ class CorrelationEngine:
         *,
         lateness_ns: int = DEFAULT_LATENESS_NS,
         state_file: CorrelationStateFile | None = None,
+        spill_parent: Path | None = None,
     ) -> None:
+        """``spill_parent``: where held matches past ``hold_limit`` go when there is no
+        ``state_file`` (beside it otherwise); without either they stay in memory."""
         if lateness_ns < 0:
             raise ValueError("the lateness bound cannot be negative")
         self.rules = _dependency_order(rules)
@@ -172,7 +176,8 @@ class CorrelationEngine:
         # runs (``spill.py``) and merged back in at ``flush``.
         self.hold = False
         self.hold_limit = HOLD_LIMIT
-        spill_parent = state_file.path.parent if state_file is not None else None
+        if state_file is not None:
+            spill_parent = state_file.path.parent
         if spill_parent is not None:
             SpilledRuns.sweep(spill_parent)
         self._spilled = SpilledRuns(spill_parent)
@@ -286,6 +291,12 @@ class CorrelationEngine:
             out = self._advance(self.watermark + 1, final=final)
         self.save()
         return out
+
+    def discard(self) -> None:
+        """Forget the matches held (a load that failed): their runs on disk go too."""
+        for window in self.windows.values():
+            window.pending = []
+        self._spilled.close()
 
     def _feed(self, det: Detection, event: Mapping[str, Any] | None) -> None:
         fields: Mapping[str, Any] = event if event is not None else {**det.entities, **det.group}
