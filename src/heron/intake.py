@@ -25,9 +25,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from heron.batches import BatchNumbers
 from heron.detect.base import Detection
 from heron.enrich.snapshot import apply_newest
 from heron.errors import HeronError
@@ -36,6 +37,7 @@ from heron.model.deadletter import DeadLetter
 from heron.model.timeutil import now_ns
 from heron.pipeline import ChunkResult, Pipeline
 from heron.receivelog import LoggedSubmission, ReceiveLog, encode_submission
+from heron.room import Room
 from heron.sources.file import RawChunk
 
 if TYPE_CHECKING:
@@ -108,13 +110,6 @@ class ChunkPool(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(slots=True)
-class _Waiter:
-    events: int
-    nbytes: int
-    future: asyncio.Future[None] = field(repr=False)
-
-
 class Intake:
     """Bounded hand-off from sources to a pipeline thread that commits in batches."""
 
@@ -137,19 +132,13 @@ class Intake:
         # then stays where it is, so a restart stores that batch (and those after it).
         self._receipt_held = False
         self.metrics = metrics
-        self.max_events = max_events
-        self.max_bytes = max_bytes
         self.batch_events = batch_events
         self.batch_wait_s = batch_wait_s
         # Worker processes for parse → match: started on the first big batch.
         self._pool_factory = pool_factory
         self._pool: ChunkPool | None = None
         self.pool_min_events = pool_min_events
-        # Room is accounted on the loop thread only: reserved by submit, freed when the
-        # committer reports the batch done.
-        self._events = 0
-        self._bytes = 0
-        self._waiters: deque[_Waiter] = deque()
+        self.room = Room(max_events, max_bytes, on_take=self._held)
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         # Transformed batches waiting for the committer: two at most, so transform runs
@@ -157,19 +146,14 @@ class Intake:
         self._transformed: queue.Queue[tuple[list[_Unit], list[list[ChunkResult]], int] | None] = (
             queue.Queue(maxsize=1)
         )
-        # Context snapshots (indicators, assets, identities) the node writes while it runs:
-        # every batch is sent with the epoch current when it is numbered, and enriched
-        # from the snapshots of that epoch (see ``snapshots_changed``).
-        self._epoch_lock = threading.Lock()
-        self._epoch = 0
+        # Every batch is sent with the context-snapshot epoch current when it is numbered,
+        # and enriched from the snapshots of that epoch (see ``snapshots_changed``).
+        self._numbers = BatchNumbers()
         self._applied_epoch = 0  # what this thread's own enrichers have applied
-        self._sent = 0  # batches numbered
-        self._committed = 0  # the last batch whose commit ended (in order)
-        self._commits = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._warm_formats: list[str] = []
-        metrics.queue_depth = lambda: (self._events, self._bytes)
+        metrics.queue_depth = lambda: self.depth
         metrics.queue_capacity = (max_events, max_bytes)
 
     # -- life cycle -----------------------------------------------------------------
@@ -190,10 +174,7 @@ class Intake:
         if self._closed:
             return
         self._closed = True
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.future.done():
-                waiter.future.set_exception(IntakeClosedError("the server is shutting down"))
+        self.room.refuse_all(lambda: IntakeClosedError("the server is shutting down"))
         self._queue.put(None)
         if self._thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
@@ -203,7 +184,7 @@ class Intake:
     @property
     def depth(self) -> tuple[int, int]:
         """Events and bytes queued or being committed."""
-        return self._events, self._bytes
+        return self.room.events, self.room.nbytes
 
     def snapshots_changed(self, timeout: float | None = None) -> bool:
         """The node has written a newer context snapshot: apply it from the next batch on.
@@ -214,15 +195,11 @@ class Intake:
         then on sees every event enriched from the old ones: a retro-match of new
         indicators over the store then misses nothing, and a batch is never both.
         """
-        with self._epoch_lock:
-            self._epoch += 1
-            before = self._sent
-        with self._commits:
-            return self._commits.wait_for(lambda: self._committed >= before, timeout)
+        return self._numbers.new_epoch(timeout)
 
     def has_room(self, events: int = 1, nbytes: int = 0) -> bool:
         """Whether a submission of this size would be taken now without waiting."""
-        return not self._waiters and self._fits(events, nbytes)
+        return self.room.has_room(events, nbytes)
 
     # -- submitting (loop thread) ---------------------------------------------------
 
@@ -254,9 +231,9 @@ class Intake:
     def offer(self, chunks: Sequence[RawChunk], source: SourceMetrics, *, nbytes: int) -> bool:
         """Queue chunks only if there is room now (UDP); False means nothing was taken."""
         events = sum(len(c.records) + len(c.dead_letters) for c in chunks)
-        if self._closed or not self.has_room(events, nbytes):
+        if self._closed or not self.room.has_room(events, nbytes):
             return False
-        self._take(events, nbytes)
+        self.room.take(events, nbytes)
         self._enqueue(chunks, source, events, nbytes, False, False, False)
         return True
 
@@ -321,59 +298,15 @@ class Intake:
             self.metrics.replayed += events
             self._enqueue(item.chunks, metrics, events, nbytes, False, False, False, item.seq)
 
-    def _fits(self, events: int, nbytes: int) -> bool:
-        # An empty queue takes any one submission, so a single oversized request
-        # still gets through instead of waiting forever.
-        if self._events == 0:
-            return True
-        return self._events + events <= self.max_events and self._bytes + nbytes <= self.max_bytes
-
     async def _reserve(self, events: int, nbytes: int, timeout: float | None) -> None:
         if self._closed:
             raise IntakeClosedError("the server is shutting down")
-        if self.has_room(events, nbytes):
-            self._take(events, nbytes)
-            return
-        loop = asyncio.get_running_loop()
-        waiter = _Waiter(events, nbytes, loop.create_future())
-        self._waiters.append(waiter)
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
-        except TimeoutError:
-            if waiter.future.done() and not waiter.future.cancelled():
-                # Room was granted in the same instant the wait gave up: give it back.
-                if waiter.future.exception() is None:
-                    self._release(events, nbytes)
-            else:
-                waiter.future.cancel()
-            raise QueueFullError(f"no room for {events} events within {timeout} s") from None
-        except asyncio.CancelledError:
-            if waiter.future.done() and not waiter.future.cancelled():
-                if waiter.future.exception() is None:
-                    self._release(events, nbytes)
-            else:
-                waiter.future.cancel()
-            raise
+        if not await self.room.reserve(events, nbytes, timeout):
+            raise QueueFullError(f"no room for {events} events within {timeout} s")
 
-    def _take(self, events: int, nbytes: int) -> None:
-        self._events += events
-        self._bytes += nbytes
-        if self._events > self.metrics.queue_peak_events:
-            self.metrics.queue_peak_events = self._events
-
-    def _release(self, events: int, nbytes: int) -> None:
-        self._events -= events
-        self._bytes -= nbytes
-        while self._waiters:
-            waiter = self._waiters[0]
-            if waiter.future.done():  # gave up waiting
-                self._waiters.popleft()
-                continue
-            if not self._fits(waiter.events, waiter.nbytes):
-                break
-            self._waiters.popleft()
-            self._take(waiter.events, waiter.nbytes)
-            waiter.future.set_result(None)
+    def _held(self, events: int) -> None:
+        if events > self.metrics.queue_peak_events:
+            self.metrics.queue_peak_events = events
 
     def _enqueue(
         self,
@@ -397,7 +330,7 @@ class Intake:
 
     def _finish(self, outcomes: list[tuple[_Unit, Committed | BaseException]]) -> None:
         for unit, outcome in outcomes:
-            self._release(unit.events, unit.nbytes)
+            self.room.release(unit.events, unit.nbytes)
             future = unit.future
             if future is None or future.done():
                 continue
@@ -483,9 +416,7 @@ class Intake:
     def _start_batch(self, batch: list[_Unit]) -> _Batch:
         """Send the batch's chunks to the workers, or transform them here."""
         started = time.perf_counter()
-        with self._epoch_lock:
-            self._sent += 1
-            seq, epoch = self._sent, self._epoch
+        seq, epoch = self._numbers.send()
         if epoch != self._applied_epoch:
             apply_newest(self.pipeline.enrichers)
             self._applied_epoch = epoch
@@ -567,9 +498,7 @@ class Intake:
             try:
                 self._commit(units, per_unit)
             finally:
-                with self._commits:
-                    self._committed = seq
-                    self._commits.notify_all()
+                self._numbers.committed(seq)
 
     def _commit(self, batch: list[_Unit], per_unit: list[list[ChunkResult]]) -> None:
         started = time.perf_counter()
