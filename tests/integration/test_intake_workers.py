@@ -228,7 +228,10 @@ def test_a_load_correlates_in_its_own_engine_through_the_workers(tmp_path: Path)
 
         correlation = node.detector.load_correlation(tmp_path / "spool")
         assert correlation is not None
+        correlation.hold_limit = 10  # the first file's matches go to disk, then are merged
         ips = asyncio.run(run())
+        assert correlation.stats().spilled > 0
+        assert list((tmp_path / "spool").iterdir()) == []  # the runs are gone
         # The live engine saw none of it: its event time has not moved.
         assert node.detector.correlation.watermark is None
     assert ips == ["203.0.113.7", "203.0.113.8"]

@@ -25,6 +25,7 @@ from heron.errors import ConfigError
 from heron.model.event import Event
 
 __all__ = [
+    "LOAD_HOLD_LIMIT",
     "DetectionEngine",
     "RuleMatcher",
     "build_detection_engine",
@@ -197,6 +198,9 @@ class DetectionEngine:
             current.rules, lateness_ns=current.lateness_ns, spill_parent=spill_parent
         )
         engine.hold = True
+        # A node takes many loads at once (64 uploads): each spills sooner than a load
+        # of its own would, so their held matches stay within ~15 MB each.
+        engine.hold_limit = LOAD_HOLD_LIMIT
         return engine
 
     def correlating_in(self, correlation: CorrelationEngine) -> Detector:
@@ -214,6 +218,10 @@ class _LoadDetector:
     def detect(self, events: Sequence[Event]) -> list[Detection]:
         found = self.engine.match(events)
         return self.engine.correlate(events, found, correlation=self.correlation)
+
+
+#: Matches a load through a running node holds in memory before it writes them to disk.
+LOAD_HOLD_LIMIT = 20_000
 
 
 def _builtin_paths() -> list[Path]:

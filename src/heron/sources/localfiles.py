@@ -50,9 +50,6 @@ async def ingest_local_files(
     )
     correlation = load_correlation(node)
     committed, failure = await submit_chunks(runtime, chunks, correlation)
-    summary.detections = await asyncio.to_thread(
-        finish_correlation, node, correlation, failure is None
-    )
     done: list[str] = []
     for outcome, completes in committed:
         summary.detections += outcome.detections
@@ -63,6 +60,10 @@ async def ingest_local_files(
     entries = [plan.ledger_entry(path, ids[path]) for p in done if (path := Path(p)) in ids]
     if entries:
         await asyncio.to_thread(node.store.record_ingested, entries, now_ns())
+    # After the ledger: the events are stored whatever becomes of their correlations.
+    summary.detections += await asyncio.to_thread(
+        finish_correlation, node, correlation, failure is None
+    )
     if failure is not None:
         raise failure
     summary.seconds = time.perf_counter() - started
