@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # Only callers on the control socket hold "local": every role over TCP is refused.
     ("POST", "/api/intel/load"): Entry("local", json={"not": "an arrow stream"}),
     ("GET", "/api/intel/feeds"): Entry("read"),
+    ("POST", "/api/simulate/markers"): Entry("read", json={"markers": ["matrix"]}),
     ("POST", "/api/intel/feeds/{name}/runs"): Entry(
         "local", path="/api/intel/feeds/matrix/runs", json={"ran_at": "2026-01-01", "ok": True}
     ),

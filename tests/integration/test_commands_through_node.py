@@ -13,7 +13,7 @@ from pathlib import Path
 
 from heron.audit import AuditLog
 
-from .ingesting import heron
+from .ingesting import HERON, heron
 from .serving import HeronProcess, free_port
 
 #: Commands and options whose output is compared, node against store.
@@ -83,6 +83,18 @@ def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: 
     sigma = corpora / "sigma" / "rules" / "windows" / "builtin" / "security" / "account_management"
     for rules, fmt in ((builtin, "json"), (sigma, "csv")):
         reads.append(["rules", "backtest", str(rules), "--since", "3650d", "--format", fmt])
+    # A simulated day, scored against its labels.
+    sim = tmp_path / "sim"
+    made = subprocess.run(
+        [*HERON, "simulate", "--days", "1", "--users", "4", "--hosts", "1", "--out", str(sim)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    _out(data_dir, "ingest", str(sim))
+    reads.append(["simulate", "score", str(sim / "labels.json"), "--format", "json"])
+    reads.append(["simulate", "score", str(sim / "labels.json")])
 
     node = HeronProcess(tmp_path, data_dir, {}).start_plain(free_port())
     try:
@@ -93,6 +105,13 @@ def test_read_commands_print_the_same_through_the_node(tmp_path: Path, corpora: 
     for args, via_node in zip(reads, through_node, strict=True):
         assert via_node.strip(), args  # every command printed something
         assert via_node == _out(data_dir, *args), args
+    score = json.loads(
+        through_node[
+            reads.index(["simulate", "score", str(sim / "labels.json"), "--format", "json"])
+        ]
+    )
+    assert score["labelled_events_found"] == score["labelled_events"] > 0
+    assert score["true_positive_alerts"] > 0
 
 
 def test_alert_updates_go_through_the_node(tmp_path: Path, corpora: Path) -> None:

@@ -41,6 +41,7 @@ from heron.api.routes_ingest import router as ingest_router
 from heron.api.routes_intel import router as intel_router
 from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
+from heron.api.routes_simulate import router as simulate_router
 from heron.api.routes_store import router as store_router
 from heron.api.rulebook import RuleBook, follow_rule_files
 from heron.audit import AuditLog
@@ -76,6 +77,7 @@ def api_router() -> APIRouter:
         backtest_router,
         rules_router,
         searches_router,
+        simulate_router,
         access_router,
     ):
         router.include_router(part)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
+from heron.cli.node import NodeApi, node_api
 from heron.cli.options import data_dir_option
 from heron.errors import HeronError
 
+if TYPE_CHECKING:
+    from heron.simulate.score import Score
+
 __all__ = ["simulate"]
+
+#: Bytes of markers in one request to the node (its API bodies stop at 1 MiB).
+_MARKER_BATCH_BYTES = 512 * 1024
 
 
 def _start(text: str | None) -> datetime:
@@ -102,7 +111,11 @@ def score(labels: Path, output_format: str, data_dir: str) -> None:
     from heron.simulate.score import score_data_dir
 
     try:
-        result = score_data_dir(Path(data_dir), labels)
+        with node_api(data_dir) as node:
+            if node is not None:
+                result = _score_through_node(node, labels)
+            else:
+                result = score_data_dir(Path(data_dir), labels)
     except HeronError as exc:
         raise click.ClickException(str(exc)) from exc
     if output_format == "json":
@@ -201,3 +214,36 @@ def send(
     for source, count in sorted(stats.sent.items()):
         click.echo(f"{count:>8,}  {source}")
     click.echo(f"sent {stats.total:,} events; at worst {stats.lag_s:.1f} s behind the rate")
+
+
+def _score_through_node(node: NodeApi, labels_path: Path) -> Score:
+    """``score_data_dir`` with the node serving the data directory: its events of each
+    marker (``POST /api/simulate/markers``), every alert (``GET /api/alerts``)."""
+    from heron.api.limits import MAX_ALERT_PAGE
+    from heron.api.routes_simulate import MAX_MARKERS
+    from heron.model.alert import Alert
+    from heron.simulate.score import label_markers, load_labels, score_alerts
+
+    labels = load_labels(labels_path)
+    found: dict[str, list[str]] = {}
+    batch: list[str] = []
+    size = 0
+    for marker in [*label_markers(labels), None]:
+        # Its length as JSON with every non-ASCII character escaped: the most it takes.
+        cost = len(json.dumps(marker)) + 1
+        if batch and (
+            marker is None or len(batch) >= MAX_MARKERS or size + cost > _MARKER_BATCH_BYTES
+        ):
+            answer = node.call("POST", "/api/simulate/markers", json={"markers": batch})
+            found.update(answer["found"])
+            batch, size = [], 0
+        if marker is not None:
+            batch.append(marker)
+            size += cost
+    alerts: list[Alert] = []
+    while True:
+        params: dict[str, Any] = {"limit": MAX_ALERT_PAGE, "offset": len(alerts)}
+        page = node.call("GET", "/api/alerts", params=params)
+        alerts.extend(Alert.from_row(row) for row in page["alerts"])
+        if not page["alerts"] or len(alerts) >= page["total"]:
+            return score_alerts(labels, alerts, found)

@@ -202,6 +202,11 @@ def score_alerts(labels: dict[str, Any], alerts: list[Alert], found: dict[str, l
     return Score(int(labels["days"]), len(alerts), tp, labelled, found_events, chains, ordered)
 
 
+def label_markers(labels: dict[str, Any]) -> list[str]:
+    """Every marker of the labelled events, once, sorted."""
+    return sorted({e["marker"] for c in labels["chains"] for s in c["steps"] for e in s["events"]})
+
+
 def score_data_dir(data_dir: Path, labels_path: Path) -> Score:
     """Score the alerts stored in ``data_dir`` against ``labels_path``."""
     from heron.store.duckdb import DuckDBStore
@@ -209,9 +214,7 @@ def score_data_dir(data_dir: Path, labels_path: Path) -> Score:
     labels = load_labels(labels_path)
     if not data_dir.exists():
         raise SimulationError(f"no Heron data in {data_dir}", parameter="data-dir")
-    markers = sorted(
-        {e["marker"] for c in labels["chains"] for s in c["steps"] for e in s["events"]}
-    )
+    markers = label_markers(labels)
     with DuckDBStore(str(data_dir), read_only=True) as store:
         found = resolve_markers(store, markers)
         alerts = AlertStore(store).list(limit=1_000_000)
