@@ -177,8 +177,12 @@ class DetectionEngine:
     def flush(
         self, *, final: bool = False, correlation: CorrelationEngine | None = None
     ) -> list[Detection]:
-        """Correlations still pending at the end of the input (see ``CorrelationEngine.flush``)."""
-        self._take_new_correlations()
+        """Correlations still pending at the end of the input (see ``CorrelationEngine.flush``).
+
+        With a load's own ``correlation`` this may run on any thread: the live engine,
+        which only the thread that runs the batches may swap, is left alone."""
+        if correlation is None:
+            self._take_new_correlations()
         engine = correlation if correlation is not None else self.correlation
         if engine is None:
             return []
