@@ -168,6 +168,13 @@ def check_config(config: ServeConfig) -> list[str]:
     for path in config.rules or []:
         if not path.exists():
             problems.append(f"rules: no such file or folder: {path}")
+    if config.intel_feeds is not None:
+        from heron.intel.feeds import load_feeds
+
+        try:
+            load_feeds(config.intel_feeds)
+        except ConfigError as exc:
+            problems.append(f"intel_feeds: {exc}")
     if config.limits.batch_events > config.limits.queue_events:
         problems.append("limits.batch_events cannot exceed limits.queue_events")
     return problems

@@ -176,6 +176,9 @@ class ServeConfig(_Model):
     # 52w); None keeps everything. Each pass also moves old days to Parquet.
     retention: str | None = None
     housekeeping_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    # A feeds file (as `heron intel refresh --feeds` takes): the node refreshes each feed
+    # when its interval has passed, with the credentials of its own environment.
+    intel_feeds: Path | None = None
     limits: LimitsConfig = LimitsConfig()
     # HEC answers once a request is synced to the receive log (<data-dir>/state/receive),
     # which a restart replays; off: once the request's batch is committed.
@@ -317,6 +320,7 @@ def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
         update={
             "data_dir": fix(config.data_dir) if config.data_dir else None,
             "rules": [fix(p) for p in config.rules] if config.rules is not None else None,
+            "intel_feeds": fix(config.intel_feeds) if config.intel_feeds else None,
             "http": config.http.model_copy(update={"tls": fix_tls(config.http.tls)}),
             "sources": sources,
         }

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from heron.api.app import RouteGroup, create_app
 from heron.api.health import health_routes
-from heron.api.rulebook import RuleBook, follow_rule_files
+from heron.api.rulebook import RuleBook
 from heron.auth import AuthStore
 from heron.auth.middleware import LocalCaller
 from heron.auth.principal import LOCAL_SCOPE, Principal, expand_scopes
@@ -34,7 +34,7 @@ from heron.config import ServeConfig, TlsConfig
 from heron.control import ControlSocket, bind_control_socket, local_user
 from heron.detect.rulestate import record_node_rules
 from heron.errors import HeronError
-from heron.housekeeping import housekeep
+from heron.nodetasks import start_node_tasks, stop_node_tasks
 from heron.runtime import Node
 from heron.sources.syslog import SyslogSource
 
@@ -202,10 +202,7 @@ async def run_server(
     # Rule changes made by `heron rules …` while the node runs (the app's lifespan, which
     # would start this, is off here).
     rulebook: RuleBook = app.state.rulebook
-    following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
-    keeping = asyncio.create_task(
-        housekeep(node.store, config.retention, config.housekeeping_seconds)
-    )
+    background = start_node_tasks(node, collector, config, rulebook)
     try:
         while not all(server.started for server, _ in servers):
             if any(t.done() for t in tasks):
@@ -218,10 +215,7 @@ async def run_server(
         stop_wait.cancel()
     finally:
         collector.stopping = True
-        for task in (following, keeping):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_node_tasks(background)
         for server, _ in servers:
             server.should_exit = True
         await collector.stop_sources()

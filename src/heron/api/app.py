@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -43,13 +43,13 @@ from heron.api.routes_rules import router as rules_router
 from heron.api.routes_searches import router as searches_router
 from heron.api.routes_simulate import router as simulate_router
 from heron.api.routes_store import router as store_router
-from heron.api.rulebook import RuleBook, follow_rule_files
+from heron.api.rulebook import RuleBook
 from heron.audit import AuditLog
 from heron.auth import AuthStore
 from heron.auth.middleware import AuthMiddleware
 from heron.collector import Collector
 from heron.config import ServeConfig
-from heron.housekeeping import housekeep
+from heron.nodetasks import start_node_tasks, stop_node_tasks
 from heron.runtime import Node
 from heron.sources.upload import MAX_UPLOADS
 
@@ -126,18 +126,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owned:
             await active.start()
-        following = asyncio.create_task(follow_rule_files(rulebook, config.rules_poll_seconds))
-        # As run_server starts them (its uvicorn lifespan is off): rule files and housekeeping.
-        keeping = asyncio.create_task(
-            housekeep(node.store, config.retention, config.housekeeping_seconds)
-        )
+        # As run_server starts them (its uvicorn lifespan is off).
+        background = start_node_tasks(node, active, config, rulebook)
         try:
             yield
         finally:
-            for task in (following, keeping):
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            await stop_node_tasks(background)
             if owned:
                 await active.stop()
             if auth_owned:

@@ -11,7 +11,6 @@ reason the command records how each feed's run went (``POST
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -29,13 +28,7 @@ from heron.sources.upload import UploadSpoolError, UploadTooLargeError, spool_up
 
 __all__ = ["REVOKED_COLUMN", "router"]
 
-log = logging.getLogger(__name__)
-
 router = APIRouter(tags=["intel"])
-
-#: Longest a load waits for the batches already being transformed to be committed
-#: before it retro-matches the store (see ``Intake.snapshots_changed``).
-COMMIT_WAIT_S = 120.0
 
 #: The column that marks the rows of a load that withdraw an indicator.
 REVOKED_COLUMN = "revoked"
@@ -106,21 +99,9 @@ def _split(table: pa.Table) -> tuple[pa.Table, list[Indicator]]:
 
 def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
     from heron.alerts import AlertStore
-    from heron.intel.loading import store_indicators
+    from heron.intel.loading import once_drained, store_indicators
 
     node = request.app.state.node
-    intake = request.app.state.collector.intake
-
-    def pipeline_drained() -> None:
-        # Events transformed from now on are matched against the new indicators as they
-        # come in; those transformed before are in the store once this returns.
-        if not intake.snapshots_changed(timeout=COMMIT_WAIT_S):
-            log.warning(
-                "intel load: batches sent before the new indicators were still not "
-                "committed after %.0f s; the retro-match may miss their events",
-                COMMIT_WAIT_S,
-            )
-
     indicators, revoked = _split(table)
     stored = store_indicators(
         node.store,
@@ -128,7 +109,9 @@ def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
         revoked,
         retro_days=retro_days,
         alerts=node.alerts if node.alerts is not None else AlertStore(node.store),
-        before_retro=pipeline_drained,
+        # Events transformed from now on are matched against the new indicators as they
+        # come in; those transformed before are in the store when the retro-match runs.
+        before_retro=once_drained(request.app.state.collector.intake),
     )
     return stored.to_dict()
 

@@ -14,6 +14,7 @@ The scheduler fetches; a ``FeedBook`` stores what it fetched and how each run we
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -32,6 +33,8 @@ from heron.intel.loaders.taxii import fetch_taxii
 from heron.intel.loading import Stored, store_indicators
 from heron.model.timeutil import NS_PER_S, now_ns, parse_duration
 from heron.store.duckdb import DuckDBStore
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FEED_STATE_KEYS",
@@ -158,11 +161,19 @@ class FeedBook(Protocol):
 
 
 class StoreFeedBook:
-    """Feeds stored in a store this process holds; retro hits become ``alerts``."""
+    """Feeds stored in a store this process holds; retro hits become ``alerts``;
+    ``before_retro``: as ``store_indicators`` takes it (a running node's)."""
 
-    def __init__(self, store: DuckDBStore, *, alerts: AlertStore | None = None) -> None:
+    def __init__(
+        self,
+        store: DuckDBStore,
+        *,
+        alerts: AlertStore | None = None,
+        before_retro: Callable[[], None] | None = None,
+    ) -> None:
         self.db = store
         self.alerts = alerts
+        self.before_retro = before_retro
         store.connection().execute(
             "CREATE TABLE IF NOT EXISTS intel_feeds (name VARCHAR PRIMARY KEY, "
             "last_run TIMESTAMP_NS, last_success TIMESTAMP_NS, ok BOOLEAN, "
@@ -185,6 +196,7 @@ class StoreFeedBook:
             retro_days=retro_days,
             alerts=self.alerts,
             now=now,
+            before_retro=self.before_retro,
         )
 
     def record(self, name: str, now: int, run: FeedRun, cursor: int | None) -> None:
@@ -286,6 +298,30 @@ class FeedScheduler:
             timeout=feed.timeout,
         )
         return fetch.result, fetch.started
+
+    async def run_in_loop(self, tick: float = 60.0) -> None:
+        """Refresh due feeds every ``tick`` seconds until cancelled (a running node's task);
+        each pass runs in a thread, and its failures are logged, never raised."""
+        import asyncio  # here: the command's one-off refresh needs no event loop
+
+        while True:
+            try:
+                runs = await asyncio.to_thread(self.run_due)
+            except Exception as exc:  # the store, not a feed: the next pass tries again
+                log.warning("intel feeds: the refresh failed: %s", exc)
+                runs = []
+            for run in runs:
+                if run.ok:
+                    log.info(
+                        "intel feed %s: %d indicators (%d new), %d past hits",
+                        run.name,
+                        run.received,
+                        run.added,
+                        run.retro_hits,
+                    )
+                else:
+                    log.warning("intel feed %s failed: %s", run.name, run.error)
+            await asyncio.sleep(tick)
 
     def run_forever(self, stop: threading.Event, *, tick: float = 60.0) -> None:
         """Refresh due feeds every ``tick`` seconds until ``stop`` is set (for a thread)."""

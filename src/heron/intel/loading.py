@@ -6,8 +6,10 @@ through its API (``POST /api/intel/load``), and a feed's scheduled run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -17,7 +19,32 @@ from heron.intel.retro import retro_match
 from heron.intel.store import IntelStore
 from heron.store.duckdb import DuckDBStore
 
-__all__ = ["Stored", "store_indicators"]
+__all__ = ["COMMIT_WAIT_S", "Stored", "once_drained", "store_indicators"]
+
+log = logging.getLogger(__name__)
+
+#: Longest a load waits for the batches a running node is transforming to be committed
+#: before it retro-matches the store (see ``Intake.snapshots_changed``).
+COMMIT_WAIT_S = 120.0
+
+
+class _Intake(Protocol):
+    def snapshots_changed(self, timeout: float | None = None) -> bool: ...
+
+
+def once_drained(intake: _Intake) -> Callable[[], None]:
+    """``before_retro`` for a running node: from now on its pipeline enriches from the new
+    snapshot, and what it transformed before is in the store when this returns."""
+
+    def drained() -> None:
+        if not intake.snapshots_changed(timeout=COMMIT_WAIT_S):
+            log.warning(
+                "intel load: batches sent before the new indicators were still not "
+                "committed after %.0f s; the retro-match may miss their events",
+                COMMIT_WAIT_S,
+            )
+
+    return drained
 
 
 @dataclass(frozen=True, slots=True)
