@@ -22,6 +22,7 @@ from heron.api.access import audit, needs
 from heron.auth.principal import LOCAL_SCOPE
 from heron.intel.feeds import FEED_STATE_KEYS, FeedRun, StoreFeedBook
 from heron.intel.indicator import TYPES, Indicator
+from heron.intel.loading import Stored, once_drained, store_indicators
 from heron.intel.store import LOAD_SCHEMA, IntelStore
 from heron.model.timeutil import format_ns, parse_timestamp
 from heron.sources.upload import UploadSpoolError, UploadTooLargeError, spool_upload
@@ -41,15 +42,6 @@ class IndicatorList(BaseModel):
 class Expired(BaseModel):
     expired: int
     remaining: int
-
-
-class Loaded(BaseModel):
-    received: int
-    added: int
-    updated: int
-    revoked: int
-    retro_hits: int
-    alerts: int
 
 
 @router.get("/intel", response_model=IndicatorList, summary="Indicators", **needs("read"))
@@ -99,7 +91,6 @@ def _split(table: pa.Table) -> tuple[pa.Table, list[Indicator]]:
 
 def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
     from heron.alerts import AlertStore
-    from heron.intel.loading import once_drained, store_indicators
 
     node = request.app.state.node
     indicators, revoked = _split(table)
@@ -118,7 +109,7 @@ def _load(request: Request, table: pa.Table, retro_days: int) -> dict[str, Any]:
 
 @router.post(
     "/intel/load",
-    response_model=Loaded,
+    response_model=Stored,
     summary="Store indicators read by `heron intel load` (the control socket only)",
     **needs(LOCAL_SCOPE),
 )
