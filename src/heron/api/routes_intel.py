@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from heron.api.access import audit, needs
 from heron.auth.principal import LOCAL_SCOPE
-from heron.intel.feeds import FEED_STATE_KEYS, FeedRun, StoreFeedBook
+from heron.intel.feeds import FEED_STATE_KEYS, FeedRun, StoreFeedBook, feed_states
 from heron.intel.indicator import TYPES, Indicator
 from heron.intel.loading import Stored, once_drained, store_indicators
 from heron.intel.store import LOAD_SCHEMA, IntelStore
@@ -179,8 +179,8 @@ def _feed_state(name: str, row: dict[str, Any]) -> dict[str, Any]:
     summary="How each feed's last runs went (`heron intel refresh`)",
     **needs("read"),
 )
-def feed_states(request: Request) -> dict[str, Any]:
-    state = StoreFeedBook(request.app.state.node.store).state()
+def list_feeds(request: Request) -> dict[str, Any]:
+    state = feed_states(request.app.state.node.store)
     return {"feeds": [_feed_state(name, row) for name, row in state.items()]}
 
 

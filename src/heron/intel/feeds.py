@@ -43,6 +43,7 @@ __all__ = [
     "FeedRun",
     "FeedScheduler",
     "StoreFeedBook",
+    "feed_states",
     "load_feeds",
 ]
 
@@ -160,6 +161,21 @@ class FeedBook(Protocol):
         ...
 
 
+def feed_states(store: DuckDBStore) -> dict[str, dict[str, Any]]:
+    """Per feed name, its ``FEED_STATE_KEYS`` as stored (none before any feed ran)."""
+    cur = store.connection()
+    found = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'intel_feeds'"
+    ).fetchall()
+    if not found or not found[0][0]:
+        return {}
+    rows = cur.execute(
+        "SELECT name, epoch_ns(last_run), epoch_ns(last_success), ok, last_error, "
+        "taxii_cursor, last_added FROM intel_feeds ORDER BY name"
+    ).fetchall()
+    return {row[0]: dict(zip(FEED_STATE_KEYS, row[1:], strict=True)) for row in rows}
+
+
 class StoreFeedBook:
     """Feeds stored in a store this process holds; retro hits become ``alerts``;
     ``before_retro``: as ``store_indicators`` takes it (a running node's)."""
@@ -181,12 +197,7 @@ class StoreFeedBook:
         )
 
     def state(self) -> dict[str, dict[str, Any]]:
-        result = self.db.connection().execute(
-            "SELECT name, epoch_ns(last_run), epoch_ns(last_success), ok, last_error, "
-            "taxii_cursor, last_added FROM intel_feeds ORDER BY name"
-        )
-        rows = result.fetchall()
-        return {row[0]: dict(zip(FEED_STATE_KEYS, row[1:], strict=True)) for row in rows}
+        return feed_states(self.db)
 
     def store(self, result: LoadResult, retro_days: int, now: int) -> Stored:
         return store_indicators(

@@ -11,6 +11,7 @@ indicators are written as a snapshot file the matcher is built from
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -423,6 +424,21 @@ class IntelStore:
             .fetchall()
         )
         return bool(rows and rows[0][0])
+
+    def summary(self) -> builtins.list[dict[str, Any]]:
+        """Per source and type: indicators active and expired now (a source's share of an
+        indicator several sources sent counts for each)."""
+        if not self._exists():
+            return []
+        rows = self.store.connection().execute(
+            "SELECT source, type, count(*) FILTER (WHERE expires IS NULL OR expires > "
+            "make_timestamp_ns(?)) AS active, count(*) FILTER (WHERE expires <= "
+            "make_timestamp_ns(?)) AS expired FROM (SELECT unnest(sources) AS source, type, "
+            "expires FROM intel_indicators) GROUP BY ALL ORDER BY source, type",
+            [self.clock(), self.clock()],
+        )
+        names = ("source", "type", "active", "expired")
+        return [dict(zip(names, row, strict=True)) for row in rows.fetchall()]
 
     def count(self, *, include_expired: bool = True) -> int:
         if not self._exists():

@@ -12,6 +12,7 @@ from heron.web import (
     pages_auth,
     pages_entity,
     pages_ingest,
+    pages_intel,
     pages_overview,
     pages_rules,
     pages_search,
@@ -43,6 +44,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/ingest", pages_ingest.ingest_form, methods=["GET"]),
         Route("/ingest", pages_ingest.ingest_submit, methods=["POST"]),
         Route("/rules", pages_rules.rules_page, methods=["GET"]),
+        Route("/intel", pages_intel.intel_page, methods=["GET"]),
         Route("/rules/placeholders", pages_rules.placeholder_change, methods=["POST"]),
         Route("/rules/{rule_id}/switch", pages_rules.rule_switch, methods=["POST"]),
         Route("/static/{name:path}", static_endpoint(), methods=["GET", "HEAD"]),  # type: ignore[arg-type]

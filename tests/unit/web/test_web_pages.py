@@ -18,7 +18,15 @@ def _csrf(text: str) -> str:
 
 
 def test_pages_need_a_session(client: httpx.Client) -> None:
-    pages = ("/ui/", "/ui/alerts", "/ui/search", "/ui/rules", "/ui/entity/user/x", "/ui/ingest")
+    pages = (
+        "/ui/",
+        "/ui/alerts",
+        "/ui/search",
+        "/ui/rules",
+        "/ui/intel",
+        "/ui/entity/user/x",
+        "/ui/ingest",
+    )
     for path in pages:
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303
@@ -39,6 +47,7 @@ def test_every_page_renders_with_security_headers(client: httpx.Client, web_data
         "/ui/entity/ip/198.51.100.7?range=all",
         "/ui/entity/host/web01",
         "/ui/rules",
+        "/ui/intel",
     ):
         answer = client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
