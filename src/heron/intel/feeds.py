@@ -108,7 +108,11 @@ class _FeedsFile(BaseModel):
 
 
 def load_feeds(path: Path) -> list[FeedConfig]:
-    """The feeds of a YAML file; ``ConfigError`` says what is wrong and where."""
+    """The feeds of a YAML file; ``ConfigError`` says what is wrong and where.
+
+    A file feed's relative ``path`` is relative to the feeds file, as in ``heron.yml``:
+    a node reads it from wherever it was started (systemd: ``/``).
+    """
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         feeds = _FeedsFile.model_validate(doc).feeds
@@ -123,7 +127,13 @@ def load_feeds(path: Path) -> list[FeedConfig]:
     names = [f.name for f in feeds]
     if len(set(names)) != len(names):
         raise ConfigError(f"{path}: feed names must be unique")
-    return feeds
+    base = path.parent
+    return [
+        f.model_copy(update={"path": base / f.path})
+        if f.path is not None and not f.path.is_absolute()
+        else f
+        for f in feeds
+    ]
 
 
 @dataclass(slots=True)

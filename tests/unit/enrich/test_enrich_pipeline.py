@@ -118,3 +118,19 @@ def test_bad_feed_files(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_feeds(path)
+
+
+def test_a_file_feeds_relative_path_is_relative_to_the_feeds_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "list.txt").write_text("198.51.100.9\n")
+    config = folder / "feeds.yml"
+    config.write_text("feeds:\n  - {name: local, type: file, path: list.txt}\n")
+    monkeypatch.chdir(tmp_path)  # not the feeds file's folder
+    (feed,) = load_feeds(config)
+    assert feed.path == folder / "list.txt"
+    with DuckDBStore(tmp_path / "data") as store:
+        (run,) = FeedScheduler(StoreFeedBook(store), [feed]).run_due()
+    assert run.ok and run.added == 1
