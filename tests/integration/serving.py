@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow as pa
 import yaml
 
 from heron.config import ServeConfig
@@ -119,8 +120,14 @@ class ServerThread:
         return 0.0
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
-        """Rows of ``sql`` over the running server's store."""
-        return self.node.store.query(sql).to_pylist()  # type: ignore[no-any-return]
+        """Rows of ``sql`` over the running server's store; timestamps as int ns (as
+        Python datetimes they would need pandas for the nanoseconds)."""
+        table = self.node.store.query(sql)
+        columns = [
+            column.cast(pa.int64()) if pa.types.is_timestamp(column.type) else column
+            for column in table.columns
+        ]
+        return pa.table(columns, names=table.column_names).to_pylist()  # type: ignore[no-any-return]
 
     def wait_idle(self, timeout: float = 30) -> None:
         """Until the queue is empty (everything handed in is committed)."""
