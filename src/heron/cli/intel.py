@@ -359,7 +359,8 @@ class NodeFeedBook:
         body = {
             "ran_at": format_ns(now),
             "ok": run.ok,
-            "error": run.error,
+            # The node keeps at most 4,000 characters of an error (a TAXII server's page).
+            "error": run.error[:4000] if run.error else None,
             "added": run.added,
             "taxii_cursor": format_ns(cursor) if cursor is not None else None,
         }
