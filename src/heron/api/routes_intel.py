@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from heron.api.access import audit, needs
 from heron.auth.principal import LOCAL_SCOPE
-from heron.intel.feeds import FEED_STATE_KEYS, FeedRun, StoreFeedBook, feed_states
+from heron.intel.feeds import FeedRun, StoreFeedBook, feed_state_text, feed_states
 from heron.intel.indicator import TYPES, Indicator
 from heron.intel.loading import Stored, once_drained, store_indicators
 from heron.intel.store import LOAD_SCHEMA, IntelStore
-from heron.model.timeutil import format_ns, parse_timestamp
+from heron.model.timeutil import parse_timestamp
 from heron.sources.upload import UploadSpoolError, UploadTooLargeError, spool_upload
 
 __all__ = ["REVOKED_COLUMN", "router"]
@@ -161,18 +161,6 @@ class FeedRunRecord(BaseModel):
     taxii_cursor: str | None = Field(None, max_length=64)
 
 
-_TIMES = frozenset({"last_run", "last_success", "taxii_cursor"})
-
-
-def _feed_state(name: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A feed's stored state with its times (int ns) as RFC 3339 text."""
-    out: dict[str, Any] = {"name": name}
-    for key in FEED_STATE_KEYS:
-        value = row.get(key)
-        out[key] = format_ns(int(value)) if key in _TIMES and value is not None else value
-    return out
-
-
 @router.get(
     "/intel/feeds",
     response_model=FeedStates,
@@ -181,7 +169,7 @@ def _feed_state(name: str, row: dict[str, Any]) -> dict[str, Any]:
 )
 def list_feeds(request: Request) -> dict[str, Any]:
     state = feed_states(request.app.state.node.store)
-    return {"feeds": [_feed_state(name, row) for name, row in state.items()]}
+    return {"feeds": [feed_state_text(name, row) for name, row in state.items()]}
 
 
 def _ns(text: str, what: str) -> int:
@@ -207,4 +195,4 @@ def record_feed_run(
     book = StoreFeedBook(request.app.state.node.store)
     book.record(name, ran_at, FeedRun(name, body.ok, body.error, added=body.added), cursor)
     audit(request, "intel.feed_run", name, {"ok": body.ok, "added": body.added})
-    return _feed_state(name, book.state()[name])
+    return feed_state_text(name, book.state()[name])

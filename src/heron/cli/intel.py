@@ -369,8 +369,10 @@ class NodeFeedBook:
 
 def _feed_state_ns(row: dict[str, Any]) -> dict[str, Any]:
     """A feed's state as the API shows it, with its times back in int ns."""
+    from heron.intel.feeds import FEED_TIMES
+
     out = {k: v for k, v in row.items() if k != "name"}
-    for key in ("last_run", "last_success", "taxii_cursor"):
+    for key in FEED_TIMES:
         if out.get(key) is not None:
             out[key] = parse_timestamp(out[key])
     return out

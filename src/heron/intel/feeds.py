@@ -2,8 +2,8 @@
 own interval, with the outcome of every run kept in the ``intel_feeds`` table.
 
 ``FeedScheduler.run_due`` loads every feed whose interval has passed (``heron intel
-refresh`` runs it once, from cron or by hand; ``run_forever`` runs it in a thread of a
-long-lived process). A feed that fails is retried after ``min(interval, 15 min)``; its
+refresh`` runs it once, from cron or by hand; ``run_in_loop`` is a running node's task
+with ``intel_feeds``). A feed that fails is retried after ``min(interval, 15 min)``; its
 error is recorded and never stops the other feeds. TAXII feeds fetch only what was
 added since their last successful run.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,18 +30,20 @@ from heron.errors import ConfigError, HeronError
 from heron.intel.loaders import LoadOptions, LoadResult, load_path, load_url
 from heron.intel.loaders.taxii import fetch_taxii
 from heron.intel.loading import Stored, store_indicators
-from heron.model.timeutil import NS_PER_S, now_ns, parse_duration
+from heron.model.timeutil import NS_PER_S, format_ns, now_ns, parse_duration
 from heron.store.duckdb import DuckDBStore
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "FEED_STATE_KEYS",
+    "FEED_TIMES",
     "FeedBook",
     "FeedConfig",
     "FeedRun",
     "FeedScheduler",
     "StoreFeedBook",
+    "feed_state_text",
     "feed_states",
     "load_feeds",
 ]
@@ -153,6 +154,17 @@ class FeedRun:
 
 #: What is kept of each feed's runs (times and the TAXII cursor in int ns).
 FEED_STATE_KEYS = ("last_run", "last_success", "ok", "last_error", "taxii_cursor", "last_added")
+#: The ones among them that are times.
+FEED_TIMES = ("last_run", "last_success", "taxii_cursor")
+
+
+def feed_state_text(name: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A feed's stored state as shown (API, UI): its times as RFC 3339 text."""
+    out: dict[str, Any] = {"name": name}
+    for key in FEED_STATE_KEYS:
+        value = row.get(key)
+        out[key] = format_ns(int(value)) if key in FEED_TIMES and value is not None else value
+    return out
 
 
 class FeedBook(Protocol):
@@ -343,9 +355,3 @@ class FeedScheduler:
                 else:
                     log.warning("intel feed %s failed: %s", run.name, run.error)
             await asyncio.sleep(tick)
-
-    def run_forever(self, stop: threading.Event, *, tick: float = 60.0) -> None:
-        """Refresh due feeds every ``tick`` seconds until ``stop`` is set (for a thread)."""
-        while not stop.is_set():
-            self.run_due()
-            stop.wait(tick)

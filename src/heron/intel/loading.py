@@ -39,8 +39,8 @@ def once_drained(intake: _Intake) -> Callable[[], None]:
     def drained() -> None:
         if not intake.snapshots_changed(timeout=COMMIT_WAIT_S):
             log.warning(
-                "intel load: batches sent before the new indicators were still not "
-                "committed after %.0f s; the retro-match may miss their events",
+                "new indicators: batches sent before them were still not committed "
+                "after %.0f s; the retro-match may miss their events",
                 COMMIT_WAIT_S,
             )
 

@@ -37,14 +37,9 @@ def _matches(request: Request) -> list[dict[str, Any]]:
 
 
 def _feeds(request: Request) -> list[dict[str, Any]]:
-    from heron.intel.feeds import feed_states
+    from heron.intel.feeds import feed_state_text, feed_states
 
-    out = []
-    for name, row in feed_states(store_of(request)).items():
-        shown = {k: format_ns(int(row[k])) if row.get(k) is not None else "" for k in
-                 ("last_run", "last_success", "taxii_cursor")}  # fmt: skip
-        out.append({"name": name, **row, **shown})
-    return out
+    return [feed_state_text(name, row) for name, row in feed_states(store_of(request)).items()]
 
 
 @requires("read")
